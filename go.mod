@@ -1,0 +1,3 @@
+module github.com/onecard-campus/onecard
+
+go 1.26.8
