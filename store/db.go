@@ -1,0 +1,247 @@
+// Package store keeps OneCard's state in SQLite (the embedded default) or
+// PostgreSQL (production), behind one implementation of the domain services.
+// Queries are written once with ? placeholders and rebound for PostgreSQL;
+// the few places where the dialects differ (row locks, bulk writes of the
+// ledger's hot path) say so. Each exported method owns its transaction;
+// unexported (ctx, tx, ...) helpers compose inside it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onecard-campus/onecard"
+	"github.com/onecard-campus/onecard/ledger"
+)
+
+// Dialect names.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options configure a store.
+type Options struct {
+	// Secret keys the PIN pepper and the ID-number hashes. It must be the
+	// same for every process sharing a database and must not be lost:
+	// without it no PIN verifies. At least 32 bytes.
+	Secret []byte
+	// Now returns the current time; tests swap it.
+	Now func() time.Time
+	// Logger receives internal errors and slow operations.
+	Logger *slog.Logger
+}
+
+// DB is an open store. It implements the onecard service interfaces,
+// ledger.DB, ledger.Reader and ledger.Auditor.
+type DB struct {
+	dialect string
+	write   *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: the pool
+	read    *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: the same pool
+	writeMu sync.Mutex
+	secret  []byte
+	now     func() time.Time
+	log     *slog.Logger
+	pepper  []byte // derived from secret, for PIN and password hashes
+	idKey   []byte // derived from secret, for ID-number hashes
+}
+
+// Open connects to dsn (a postgres:// URL or an SQLite file path), applies
+// the embedded migrations and returns the store.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if len(opts.Secret) < 32 {
+		return nil, errors.New("store: the secret must be at least 32 bytes")
+	}
+	db := &DB{secret: opts.Secret, now: opts.Now, log: opts.Logger}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.log == nil {
+		db.log = slog.Default()
+	}
+	db.pepper = derive(opts.Secret, "onecard pin pepper v1")
+	db.idKey = derive(opts.Secret, "onecard id number hash v1")
+	var err error
+	if IsPostgresURL(dsn) {
+		db.dialect = Postgres
+		err = db.openPostgres(ctx, dsn)
+	} else {
+		db.dialect = SQLite
+		err = db.openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// IsPostgresURL reports whether dsn names a PostgreSQL database rather than
+// an SQLite file.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Dialect returns SQLite or Postgres.
+func (db *DB) Dialect() string { return db.dialect }
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Write runs fn in a durable write transaction with one fixed now and
+// commits when fn returns nil. SQLite has one writer, so writes queue here
+// rather than fail with SQLITE_BUSY.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	if db.dialect == SQLite {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, db: db, now: db.now().Truncate(time.Microsecond)}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// Update implements ledger.DB over Write.
+func (db *DB) Update(ctx context.Context, fn func(ledger.Tx) error) error {
+	return db.Write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Now returns the store's clock reading, truncated to what the database keeps.
+func (db *DB) Now() time.Time { return db.now().Truncate(time.Microsecond) }
+
+// Tx is a write transaction. It implements ledger.Tx, so domain operations
+// run ledger transfers atomically with their own writes.
+type Tx struct {
+	tx          *sql.Tx
+	db          *DB
+	now         time.Time
+	afterCommit []func()
+	// accountOwner is filled by a ledger batch's Accounts call; see settleArrears.
+	accountOwner map[int64]accountOwner
+}
+
+// Now returns the transaction's fixed time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// AfterCommit registers f to run once the transaction has committed.
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.rebind(q), args...)
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.rebind(q), args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
+}
+
+// forUpdate returns the row-lock clause for a SELECT inside a write
+// transaction: PostgreSQL needs it, SQLite's single writer already has it.
+func (tx *Tx) forUpdate() string {
+	if tx.db.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// insertID runs an INSERT ... RETURNING id and returns the id.
+func (tx *Tx) insertID(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := tx.queryRow(ctx, q+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.rebind(q), args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.rebind(q), args...)
+}
+
+// rebind turns ? placeholders into $1, $2... for PostgreSQL. Queries never
+// hold a literal question mark.
+func (db *DB) rebind(q string) string {
+	if db.dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		} else {
+			b.WriteByte(q[i])
+		}
+	}
+	return b.String()
+}
+
+// notFound maps sql.ErrNoRows to ENOTFOUND with the message given and wraps
+// anything else with where it came from.
+func notFound(err error, where, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return onecard.Errorf(onecard.ENOTFOUND, format, args...)
+	}
+	return fmt.Errorf("store: %s: %w", where, err)
+}
+
+func micro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicro(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func fromMicroPtr(us int64) *time.Time {
+	if us == 0 {
+		return nil
+	}
+	t := fromMicro(us)
+	return &t
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// openPostgres opens a pgx pool behind database/sql. synchronous_commit is
+// forced on: an acknowledged transfer must survive a crash of the server.
+func (db *DB) openPostgres(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("store: parse postgres url: %w", err)
+	}
+	cfg.RuntimeParams["synchronous_commit"] = "on"
+	cfg.RuntimeParams["timezone"] = "UTC"
+	p := sql.OpenDB(stdlib.GetConnector(*cfg))
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(32)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	db.write, db.read = p, p
+	return nil
+}

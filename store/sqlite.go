@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	// mattn/go-sqlite3 was chosen over modernc.org/sqlite by measurement of
+	// the ledger's write pattern; see docs/BENCHMARKS.md.
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// openSQLite opens one writer connection (WAL, synchronous=FULL so that a
+// commit is on disk when it returns, BEGIN IMMEDIATE so that a write
+// transaction never fails half-way on a lock upgrade) and a pool of
+// read-only connections that WAL lets run beside the writer.
+func (db *DB) openSQLite(ctx context.Context, path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("store: create data directory: %w", err)
+		}
+	}
+	params := url.Values{}
+	params.Set("_journal_mode", "WAL")
+	params.Set("_synchronous", "FULL")
+	params.Set("_foreign_keys", "1")
+	params.Set("_busy_timeout", "10000")
+	params.Set("_txlock", "immediate")
+	params.Set("_cache_size", "-65536") // 64 MiB of page cache
+	w, err := sql.Open("sqlite3", "file:"+path+"?"+params.Encode())
+	if err != nil {
+		return fmt.Errorf("store: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	params.Del("_txlock")
+	params.Set("_query_only", "1")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+params.Encode())
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("store: open sqlite reader: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db.write, db.read = w, r
+	return nil
+}
