@@ -10,6 +10,8 @@ import (
 // replacement charging its fee) can run ledger transfers atomically with
 // their other writes.
 type Tx interface {
+	// Now is the transaction's one fixed time; transfers are stamped with it.
+	Now() time.Time
 	// LockHead returns the journal head and holds a lock on it until the
 	// transaction ends, so that no two batches interleave.
 	LockHead(ctx context.Context) (Head, error)
@@ -46,4 +48,16 @@ type Resolution struct {
 // commits it when fn returns nil; a commit that returns nil is on disk.
 type DB interface {
 	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Apply runs one request's transfers inside a transaction the caller owns
+// (see Ledger for the group-committed path). Linked chains may not span
+// requests. It returns an outcome per transfer; an error means the
+// transaction must be rolled back.
+func Apply(ctx context.Context, tx Tx, transfers []Transfer) ([]Outcome, error) {
+	out, err := applyRequests(ctx, tx, [][]Transfer{transfers})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
