@@ -29,8 +29,12 @@ const (
 	StateExpired State = "expired"
 )
 
-// MaxKeyLen is the longest idempotency key accepted.
-const MaxKeyLen = 128
+// Limits on a transfer's text fields, in bytes of UTF-8.
+const (
+	MaxKeyLen  = 128
+	MaxCodeLen = 32
+	MaxMemoLen = 256
+)
 
 // Transfer moves Amount fen from Debit to Credit. Callers fill Key, Debit,
 // Credit, Amount, Flags, PendingKey, Timeout, Code and Memo; the ledger sets
@@ -50,6 +54,8 @@ type Transfer struct {
 	PendingID  int64         `json:"pending_id,omitempty"` // resolved from PendingKey
 	State      State         `json:"state,omitempty"`      // pending transfers only
 	ExpiresAt  *time.Time    `json:"expires_at,omitempty"` // pending transfers with a timeout
+
+	pending *Transfer // the hold a post or void resolves, while its batch decides
 }
 
 // Result is the outcome of one transfer of a batch.
@@ -60,7 +66,7 @@ const (
 	OK                 Result = iota
 	Exists                    // the same transfer was already stored under this key: nothing moved again
 	ExistsDifferent           // the key is taken by a different transfer
-	InvalidKey                // empty or over MaxKeyLen
+	InvalidKey                // empty, too long, not UTF-8, control characters, or reserved
 	InvalidAmount             // zero, negative or too large
 	InvalidFlags              // a combination that means nothing
 	SameAccount               // debit and credit are the same account
@@ -78,6 +84,7 @@ const (
 	PostExceedsPending        // post for more than was held
 	LinkedFailed              // another transfer of the linked chain failed
 	LinkedOpen                // the last transfer of a request has Linked set
+	InvalidText               // code or memo too long, not UTF-8 or with control characters
 )
 
 var resultNames = [...]string{
@@ -89,7 +96,7 @@ var resultNames = [...]string{
 	LimitExceeded: "limit_exceeded", Overflow: "overflow", PendingNotFound: "pending_not_found",
 	PendingNotPending: "pending_already_resolved", PendingExpired: "pending_expired",
 	PendingMismatch: "pending_mismatch", PostExceedsPending: "post_exceeds_pending",
-	LinkedFailed: "linked_transfer_failed", LinkedOpen: "linked_chain_open",
+	LinkedFailed: "linked_transfer_failed", LinkedOpen: "linked_chain_open", InvalidText: "invalid_text",
 }
 
 // String returns the result's stable name.

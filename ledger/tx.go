@@ -55,7 +55,7 @@ type DB interface {
 // requests. It returns an outcome per transfer; an error means the
 // transaction must be rolled back.
 func Apply(ctx context.Context, tx Tx, transfers []Transfer) ([]Outcome, error) {
-	out, err := applyRequests(ctx, tx, [][]Transfer{transfers})
+	out, err := applyRequests(ctx, tx, [][]Transfer{transfers}, false)
 	if err != nil {
 		return nil, err
 	}

@@ -245,3 +245,12 @@ func fromMicroPtr(us int64) *time.Time {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// ExecRaw runs a statement outside any service, in its own write
+// transaction: for tests that tamper with rows and for maintenance tools.
+func (db *DB) ExecRaw(ctx context.Context, q string, args ...any) error {
+	return db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, q, args...)
+		return err
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,17 +31,58 @@ var Secret = []byte("onecard-test-secret-0123456789abcdef")
 // PostgreSQL subtest skips with a message when the URL is unset.
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	for _, dialect := range []string{store.SQLite, store.Postgres} {
+	EachWith(t, store.Options{}, fn)
+}
+
+// EachWith is Each with store options (a clock, say); Secret defaults to
+// the test secret.
+func EachWith(t *testing.T, opts store.Options, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, dialect := range Dialects {
 		t.Run(dialect, func(t *testing.T) {
-			dsn := DSN(t, dialect)
-			db, err := store.Open(context.Background(), dsn, store.Options{Secret: Secret})
-			if err != nil {
-				t.Fatalf("open %s store: %v", dialect, err)
-			}
-			t.Cleanup(func() { db.Close() })
-			fn(t, db)
+			fn(t, Open(t, dialect, opts))
 		})
 	}
+}
+
+// Dialects lists the dialects every store test runs on.
+var Dialects = []string{store.SQLite, store.Postgres}
+
+// Open opens a fresh store of the dialect, closed when the test ends.
+func Open(t testing.TB, dialect string, opts store.Options) *store.DB {
+	t.Helper()
+	if opts.Secret == nil {
+		opts.Secret = Secret
+	}
+	db, err := store.Open(context.Background(), DSN(t, dialect), opts)
+	if err != nil {
+		t.Fatalf("open %s store: %v", dialect, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Clock is a settable clock for store.Options.Now.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // DSN returns a fresh database for the dialect: a temporary SQLite file, or
