@@ -42,13 +42,8 @@ type event struct {
 // then writes all effects at once. A failure of one transfer (or one linked
 // chain) never affects another; an error means the transaction is unusable.
 func applyRequests(ctx context.Context, tx Tx, reqs [][]Transfer, sweep bool) ([][]Outcome, error) {
-	head, err := tx.LockHead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b := &batch{now: tx.Now(), added: make(map[string]*Transfer), state: make(map[*Transfer]State)}
-
 	keys := make([]string, 0, 2*len(reqs))
+	ids := make([]int64, 0, 2*len(reqs))
 	for _, r := range reqs {
 		for i := range r {
 			if validKey(r[i].Key) {
@@ -57,32 +52,21 @@ func applyRequests(ctx context.Context, tx Tx, reqs [][]Transfer, sweep bool) ([
 			if validKey(r[i].PendingKey) {
 				keys = append(keys, r[i].PendingKey)
 			}
-		}
-	}
-	if b.stored, err = tx.TransfersByKey(ctx, keys); err != nil {
-		return nil, err
-	}
-	var expired []*Transfer
-	if sweep {
-		if expired, err = tx.ExpiredPending(ctx, b.now, sweepLimit); err != nil {
-			return nil, err
-		}
-	}
-	ids := make([]int64, 0, 2*len(keys))
-	for _, r := range reqs {
-		for i := range r {
 			ids = append(ids, r[i].Debit, r[i].Credit)
 		}
 	}
-	for _, t := range b.stored {
-		ids = append(ids, t.Debit, t.Credit)
+	q := Query{Keys: keys, Accounts: dedupe(ids)}
+	if sweep {
+		q.Sweep = sweepLimit
 	}
-	for _, t := range expired {
-		ids = append(ids, t.Debit, t.Credit)
-	}
-	if b.accounts, err = tx.Accounts(ctx, dedupe(ids)); err != nil {
+	snap, err := tx.Load(ctx, q)
+	if err != nil {
 		return nil, err
 	}
+	head := snap.Head
+	b := &batch{now: tx.Now(), stored: snap.Transfers, accounts: snap.Accounts,
+		added: make(map[string]*Transfer), state: make(map[*Transfer]State)}
+	expired := snap.Expired
 
 	// Release holds that timed out before anything else, so their money is
 	// available to this batch and late posts see them expired.

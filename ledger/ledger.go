@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,18 @@ type Ledger struct {
 	quit     chan struct{}
 	done     chan struct{}
 	once     sync.Once
+	stats    struct{ commits, transfers atomic.Int64 }
+}
+
+// Stats counts what the committer has done since New.
+type Stats struct {
+	Commits   int64 `json:"commits"`   // database transactions committed
+	Transfers int64 `json:"transfers"` // transfers decided in them (any result)
+}
+
+// Stats returns the committer's counters.
+func (l *Ledger) Stats() Stats {
+	return Stats{Commits: l.stats.commits.Load(), Transfers: l.stats.transfers.Load()}
 }
 
 type request struct {
@@ -188,6 +201,11 @@ func (l *Ledger) commit(batch []*request, sweep bool) {
 	}
 	if err != nil {
 		l.log.Error("ledger: commit failed", "err", err)
+	} else {
+		l.stats.commits.Add(1)
+		for _, r := range reqs {
+			l.stats.transfers.Add(int64(len(r)))
+		}
 	}
 	for i, r := range batch {
 		if err != nil {

@@ -12,21 +12,32 @@ import (
 type Tx interface {
 	// Now is the transaction's one fixed time; transfers are stamped with it.
 	Now() time.Time
-	// LockHead returns the journal head and holds a lock on it until the
-	// transaction ends, so that no two batches interleave.
-	LockHead(ctx context.Context) (Head, error)
-	// Accounts loads the accounts with these IDs; unknown IDs are absent.
-	Accounts(ctx context.Context, ids []int64) (map[int64]*Account, error)
-	// TransfersByKey loads stored transfers by key; unknown keys are absent.
-	TransfersByKey(ctx context.Context, keys []string) (map[string]*Transfer, error)
-	// ExpiredPending returns at most limit transfers still pending whose
-	// ExpiresAt is at or before now, oldest first.
-	ExpiredPending(ctx context.Context, now time.Time, limit int) ([]*Transfer, error)
+	// Load locks the journal head until the transaction ends, so that no
+	// two batches interleave, and returns it with everything a batch
+	// decides on. Stores answer it in as few round trips as they can.
+	Load(ctx context.Context, q Query) (*Snapshot, error)
 	// Write stores a batch's effects: new transfers (IDs assigned), state
 	// changes of pending transfers, account deltas, journal entries and the
 	// new head. It must apply deltas relative to the stored values and fail
 	// if any account would leave its floor or ceiling.
 	Write(ctx context.Context, w *Writes) error
+}
+
+// Query says what a batch needs loaded.
+type Query struct {
+	Keys     []string // transfers to look up by key (the batch's and the holds it names)
+	Accounts []int64  // accounts the batch names
+	Sweep    int      // if > 0, also load up to this many holds whose timeout has passed
+}
+
+// Snapshot is what Load found: the head, the stored transfers with the
+// queried keys, the queried accounts together with every account those
+// transfers and the expired holds name, and the expired holds oldest first.
+type Snapshot struct {
+	Head      Head
+	Transfers map[string]*Transfer
+	Accounts  map[int64]*Account
+	Expired   []*Transfer
 }
 
 // Writes are the effects of one batch, in the order they were decided.

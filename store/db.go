@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -105,27 +106,82 @@ func (db *DB) Close() error {
 
 // Write runs fn in a durable write transaction with one fixed now and
 // commits when fn returns nil. SQLite has one writer, so writes queue here
-// rather than fail with SQLITE_BUSY.
-func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+// rather than fail with SQLITE_BUSY. On PostgreSQL the transaction holds a
+// connection of its own and sends BEGIN with its first statements, so the
+// ledger's hot path can pipeline everything it reads into one round trip.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
+	tx := &Tx{db: db, now: db.now().Truncate(time.Microsecond)}
 	if db.dialect == SQLite {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
+		if tx.sqlTx, err = db.write.BeginTx(ctx, nil); err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		tx.q, tx.begun = tx.sqlTx, true
+	} else {
+		if tx.conn, err = db.write.Conn(ctx); err != nil {
+			return fmt.Errorf("store: connect: %w", err)
+		}
+		defer tx.conn.Close()
+		tx.q = tx.conn
 	}
-	sqlTx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	tx := &Tx{tx: sqlTx, db: db, now: db.now().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
-		_ = sqlTx.Rollback()
+		tx.rollback()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	for _, f := range tx.afterCommit {
 		f()
 	}
+	return nil
+}
+
+func (tx *Tx) commit(ctx context.Context) error {
+	if tx.sqlTx != nil {
+		return tx.sqlTx.Commit()
+	}
+	if !tx.begun {
+		return nil
+	}
+	if _, err := tx.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		tx.discardConn()
+		return err
+	}
+	return nil
+}
+
+func (tx *Tx) rollback() {
+	if tx.sqlTx != nil {
+		_ = tx.sqlTx.Rollback()
+		return
+	}
+	if !tx.begun {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := tx.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		tx.discardConn()
+	}
+}
+
+// discardConn makes database/sql close the connection instead of pooling
+// it, for when its transaction state is unknown.
+func (tx *Tx) discardConn() {
+	_ = tx.conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+// begin sends BEGIN on PostgreSQL before the transaction's first statement.
+func (tx *Tx) begin(ctx context.Context) error {
+	if tx.begun {
+		return nil
+	}
+	if _, err := tx.conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx.begun = true
 	return nil
 }
 
@@ -140,7 +196,10 @@ func (db *DB) Now() time.Time { return db.now().Truncate(time.Microsecond) }
 // Tx is a write transaction. It implements ledger.Tx, so domain operations
 // run ledger transfers atomically with their own writes.
 type Tx struct {
-	tx          *sql.Tx
+	q           sqlConn
+	sqlTx       *sql.Tx   // SQLite
+	conn        *sql.Conn // PostgreSQL
+	begun       bool
 	db          *DB
 	now         time.Time
 	afterCommit []func()
@@ -154,16 +213,33 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // AfterCommit registers f to run once the transaction has committed.
 func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
 
+// sqlConn is what *sql.Tx and *sql.Conn have in common.
+type sqlConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.rebind(q), args...)
+	if err := tx.begin(ctx); err != nil {
+		return nil, err
+	}
+	return tx.q.ExecContext(ctx, tx.db.rebind(q), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.rebind(q), args...)
+	if err := tx.begin(ctx); err != nil {
+		return nil, err
+	}
+	return tx.q.QueryContext(ctx, tx.db.rebind(q), args...)
 }
 
+// queryRow runs a single-row query. A failed BEGIN surfaces as the row's
+// error when the statement itself fails on the connection.
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
+	_ = tx.begin(ctx)
+	return tx.q.QueryRowContext(ctx, tx.db.rebind(q), args...)
 }
 
 // forUpdate returns the row-lock clause for a SELECT inside a write
@@ -213,7 +289,9 @@ func (db *DB) rebind(q string) string {
 // notFound maps sql.ErrNoRows to ENOTFOUND with the message given and wraps
 // anything else with where it came from.
 func notFound(err error, where, format string, args ...any) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if err == nil {
+		return nil
+	} else if errors.Is(err, sql.ErrNoRows) {
 		return onecard.Errorf(onecard.ENOTFOUND, format, args...)
 	}
 	return fmt.Errorf("store: %s: %w", where, err)

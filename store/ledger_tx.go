@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/onecard-campus/onecard/ledger"
 )
 
@@ -14,9 +17,15 @@ import (
 // PostgreSQL sends each kind of write as one statement over unnest()ed
 // arrays, so a batch of any size costs five round trips.
 
-const transferColumns = `id, key, debit, credit, amount, flags, pending_id, code, memo, state, expires_at, created_at`
+const (
+	transferColumns = `id, key, debit, credit, amount, flags, pending_id, code, memo, state, expires_at, created_at`
+	accountColumns  = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, kind, owner_id`
+)
 
-// LockHead implements ledger.Tx.
+// LockHead locks the ledger head row until the transaction ends and
+// returns it. Domain operations that change accounts or card freezes call
+// it first, so that every writer takes its locks in one order: ledger head,
+// then rows.
 func (tx *Tx) LockHead(ctx context.Context) (ledger.Head, error) {
 	var h ledger.Head
 	var hash []byte
@@ -26,25 +35,158 @@ func (tx *Tx) LockHead(ctx context.Context) (ledger.Head, error) {
 		return h, fmt.Errorf("store: lock ledger head: %w", err)
 	}
 	copy(h.Hash[:], hash)
-	tx.accountOwner = make(map[int64]accountOwner)
 	return h, nil
 }
 
-// accountOwner remembers, for the accounts a batch loaded, what they belong
-// to, so that Write can settle arrears of cardholders without a query.
-type accountOwner struct {
-	kind    string
-	ownerID int64
-	frozen  bool
+// Load implements ledger.Tx. On PostgreSQL the head lock and all reads go
+// in one pipelined round trip (two when expired holds are swept).
+func (tx *Tx) Load(ctx context.Context, q ledger.Query) (*ledger.Snapshot, error) {
+	tx.accountOwner = make(map[int64]accountOwner)
+	if tx.db.dialect == Postgres {
+		return tx.loadPipelined(ctx, q)
+	}
+	snap := &ledger.Snapshot{}
+	var err error
+	if snap.Head, err = tx.LockHead(ctx); err != nil {
+		return nil, err
+	}
+	if snap.Transfers, err = tx.TransfersByKey(ctx, q.Keys); err != nil {
+		return nil, err
+	}
+	if q.Sweep > 0 {
+		if snap.Expired, err = tx.ExpiredPending(ctx, tx.now, q.Sweep); err != nil {
+			return nil, err
+		}
+	}
+	ids := q.Accounts
+	for _, t := range snap.Transfers {
+		ids = append(ids, t.Debit, t.Credit)
+	}
+	for _, t := range snap.Expired {
+		ids = append(ids, t.Debit, t.Credit)
+	}
+	snap.Accounts, err = tx.Accounts(ctx, ids)
+	return snap, err
 }
 
-// Accounts implements ledger.Tx.
+func (tx *Tx) loadPipelined(ctx context.Context, q ledger.Query) (*ledger.Snapshot, error) {
+	snap := &ledger.Snapshot{Transfers: map[string]*ledger.Transfer{}, Accounts: map[int64]*ledger.Account{}}
+	keys := q.Keys
+	if keys == nil {
+		keys = []string{}
+	}
+	ids := q.Accounts
+	if ids == nil {
+		ids = []int64{}
+	}
+	err := tx.pgx(ctx, func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		if !tx.begun {
+			b.Queue("BEGIN")
+		}
+		b.Queue(`SELECT seq, hash, transfer_id FROM ledger_head WHERE id = 1 FOR UPDATE`)
+		b.Queue(`SELECT `+transferColumns+` FROM transfers WHERE key = ANY($1)`, keys)
+		// One array, not ORed subqueries: the planner turns an OR into a
+		// sequential scan of every account.
+		b.Queue(`SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1::bigint[]
+			|| ARRAY(SELECT debit FROM transfers WHERE key = ANY($2)) || ARRAY(SELECT credit FROM transfers WHERE key = ANY($2)))`, ids, keys)
+		if q.Sweep > 0 {
+			b.Queue(`SELECT `+transferColumns+` FROM transfers
+				WHERE state = 'pending' AND expires_at > 0 AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, micro(tx.now), q.Sweep)
+			b.Queue(`SELECT `+accountColumns+` FROM accounts WHERE id = ANY(ARRAY(
+				SELECT unnest(ARRAY[debit, credit]) FROM (SELECT debit, credit FROM transfers
+				WHERE state = 'pending' AND expires_at > 0 AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2) e))`, micro(tx.now), q.Sweep)
+		}
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		if !tx.begun {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
+			tx.begun = true
+		}
+		var hash []byte
+		if err := br.QueryRow().Scan(&snap.Head.Seq, &hash, &snap.Head.TransferID); err != nil {
+			return fmt.Errorf("lock ledger head: %w", err)
+		}
+		copy(snap.Head.Hash[:], hash)
+		if err := tx.scanPgxTransfers(br, func(t *ledger.Transfer) { snap.Transfers[t.Key] = t }); err != nil {
+			return err
+		}
+		if err := tx.scanPgxAccounts(br, snap.Accounts); err != nil {
+			return err
+		}
+		if q.Sweep > 0 {
+			if err := tx.scanPgxTransfers(br, func(t *ledger.Transfer) { snap.Expired = append(snap.Expired, t) }); err != nil {
+				return err
+			}
+			if err := tx.scanPgxAccounts(br, snap.Accounts); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: load ledger batch: %w", err)
+	}
+	return snap, nil
+}
+
+// pgx runs fn on the transaction's PostgreSQL connection itself, for
+// pipelined batches database/sql cannot express.
+func (tx *Tx) pgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+	return tx.conn.Raw(func(dc any) error {
+		return fn(dc.(*stdlib.Conn).Conn())
+	})
+}
+
+func (tx *Tx) scanPgxTransfers(br pgx.BatchResults, fn func(*ledger.Transfer)) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		t := &ledger.Transfer{}
+		var flags, expires, created int64
+		var state string
+		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Code, &t.Memo,
+			&state, &expires, &created); err != nil {
+			return fmt.Errorf("scan transfer: %w", err)
+		}
+		t.Flags, t.State, t.ExpiresAt, t.Time = ledger.Flags(flags), ledger.State(state), fromMicroPtr(expires), fromMicro(created)
+		fn(t)
+	}
+	return rows.Err()
+}
+
+func (tx *Tx) scanPgxAccounts(br pgx.BatchResults, m map[int64]*ledger.Account) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a := &ledger.Account{}
+		var o accountOwner
+		if err := rows.Scan(&a.ID, &a.Floor, &a.Ceiling, &a.Balance, &a.DebitsPending, &a.CreditsPending, &a.Frozen, &a.Closed,
+			&o.kind, &o.ownerID); err != nil {
+			return fmt.Errorf("scan account: %w", err)
+		}
+		o.frozen = a.Frozen
+		m[a.ID] = a
+		tx.accountOwner[a.ID] = o
+	}
+	return rows.Err()
+}
+
+// Accounts loads accounts by ID; unknown IDs are absent from the map.
 func (tx *Tx) Accounts(ctx context.Context, ids []int64) (map[int64]*ledger.Account, error) {
 	m := make(map[int64]*ledger.Account, len(ids))
 	for chunk := range chunks(ids, 4000) {
 		var rows *sql.Rows
 		var err error
-		const cols = `SELECT id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, kind, owner_id FROM accounts`
+		const cols = `SELECT ` + accountColumns + ` FROM accounts`
 		if tx.db.dialect == Postgres {
 			rows, err = tx.query(ctx, cols+` WHERE id = ANY(?)`, chunk)
 		} else {
@@ -74,7 +216,7 @@ func (tx *Tx) Accounts(ctx context.Context, ids []int64) (map[int64]*ledger.Acco
 	return m, nil
 }
 
-// TransfersByKey implements ledger.Tx.
+// TransfersByKey loads stored transfers by key; unknown keys are absent.
 func (tx *Tx) TransfersByKey(ctx context.Context, keys []string) (map[string]*ledger.Transfer, error) {
 	m := make(map[string]*ledger.Transfer, len(keys))
 	for chunk := range chunks(keys, 4000) {
@@ -99,7 +241,7 @@ func (tx *Tx) TransfersByKey(ctx context.Context, keys []string) (map[string]*le
 	return m, nil
 }
 
-// ExpiredPending implements ledger.Tx.
+// ExpiredPending returns up to limit holds whose timeout has passed by now.
 func (tx *Tx) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]*ledger.Transfer, error) {
 	rows, err := tx.query(ctx, `SELECT `+transferColumns+` FROM transfers
 		WHERE state = 'pending' AND expires_at > 0 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, micro(now), limit)
@@ -111,25 +253,25 @@ func (tx *Tx) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]*
 
 // Write implements ledger.Tx.
 func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
-	var err error
 	if tx.db.dialect == Postgres {
-		err = tx.writeBulk(ctx, w)
+		if err := tx.writeBulk(ctx, w); err != nil {
+			return err
+		}
 	} else {
-		err = tx.writeRows(ctx, w)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := tx.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, transfer_id = ? WHERE id = 1`,
-		w.Head.Seq, w.Head.Hash[:], w.Head.TransferID); err != nil {
-		return fmt.Errorf("store: move ledger head: %w", err)
+		if err := tx.writeRows(ctx, w); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, transfer_id = ? WHERE id = 1`,
+			w.Head.Seq, w.Head.Hash[:], w.Head.TransferID); err != nil {
+			return fmt.Errorf("store: move ledger head: %w", err)
+		}
 	}
 	return tx.settleArrears(ctx, w.Deltas)
 }
 
 func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 	if len(w.Transfers) > 0 {
-		st, err := tx.tx.PrepareContext(ctx, `INSERT INTO transfers (`+transferColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.q.PrepareContext(ctx, `INSERT INTO transfers (`+transferColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("store: insert transfers: %w", err)
 		}
@@ -147,7 +289,7 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 		}
 	}
 	if len(w.Deltas) > 0 {
-		st, err := tx.tx.PrepareContext(ctx, `UPDATE accounts SET balance = balance + ?, debits_pending = debits_pending + ?,
+		st, err := tx.q.PrepareContext(ctx, `UPDATE accounts SET balance = balance + ?, debits_pending = debits_pending + ?,
 			credits_pending = credits_pending + ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("store: update accounts: %w", err)
@@ -160,7 +302,7 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 		}
 	}
 	if len(w.Entries) > 0 {
-		st, err := tx.tx.PrepareContext(ctx, `INSERT INTO journal (seq, transfer_id, account_id, balance, debits_pending,
+		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (seq, transfer_id, account_id, balance, debits_pending,
 			credits_pending, created_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("store: append journal: %w", err)
@@ -177,7 +319,10 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 	return nil
 }
 
+// writeBulk sends every write of the batch, and the head's move, in one
+// pipelined round trip of one statement per table.
 func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
+	b := &pgx.Batch{}
 	if n := len(w.Transfers); n > 0 {
 		ids, keys, debits, credits, amounts := make([]int64, n), make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		flags, pendings, codes, memos, states := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
@@ -187,48 +332,47 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 			flags[i], pendings[i], codes[i], memos[i], states[i] = int64(t.Flags), t.PendingID, t.Code, t.Memo, string(t.State)
 			expires[i], created[i] = expiresMicro(t), micro(t.Time)
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO transfers (`+transferColumns+`)
-			SELECT * FROM unnest(?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],
-				?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])`,
-			ids, keys, debits, credits, amounts, flags, pendings, codes, memos, states, expires, created); err != nil {
-			return fmt.Errorf("store: insert transfers: %w", err)
-		}
+		b.Queue(`INSERT INTO transfers (`+transferColumns+`)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+				$8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`,
+			ids, keys, debits, credits, amounts, flags, pendings, codes, memos, states, expires, created)
 	}
 	if n := len(w.Resolved); n > 0 {
 		ids, states := make([]int64, n), make([]string, n)
 		for i, r := range w.Resolved {
 			ids[i], states[i] = r.ID, string(r.State)
 		}
-		if _, err := tx.exec(ctx, `UPDATE transfers t SET state = u.state FROM unnest(?::bigint[], ?::text[]) AS u(id, state)
-			WHERE t.id = u.id AND t.state = 'pending'`, ids, states); err != nil {
-			return fmt.Errorf("store: resolve holds: %w", err)
-		}
+		b.Queue(`UPDATE transfers t SET state = u.state FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
+			WHERE t.id = u.id AND t.state = 'pending'`, ids, states)
 	}
 	if n := len(w.Deltas); n > 0 {
-		ids, b, dp, cp := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		ids, bal, dp, cp := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		for i, d := range w.Deltas {
-			ids[i], b[i], dp[i], cp[i] = d.Account, d.Balance, d.DebitsPending, d.CreditsPending
+			ids[i], bal[i], dp[i], cp[i] = d.Account, d.Balance, d.DebitsPending, d.CreditsPending
 		}
-		if _, err := tx.exec(ctx, `UPDATE accounts a SET balance = a.balance + u.b, debits_pending = a.debits_pending + u.dp,
+		b.Queue(`UPDATE accounts a SET balance = a.balance + u.b, debits_pending = a.debits_pending + u.dp,
 			credits_pending = a.credits_pending + u.cp
-			FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS u(id, b, dp, cp) WHERE a.id = u.id`,
-			ids, b, dp, cp); err != nil {
-			return fmt.Errorf("store: update accounts: %w", err)
-		}
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, b, dp, cp) WHERE a.id = u.id`,
+			ids, bal, dp, cp)
 	}
 	if n := len(w.Entries); n > 0 {
-		seqs, tids, accts, b, dp, cp, at := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		seqs, tids, accts, bal, dp, cp, at := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		hashes := make([][]byte, n)
 		for i := range w.Entries {
 			e := &w.Entries[i]
-			seqs[i], tids[i], accts[i], b[i], dp[i], cp[i], at[i] = e.Seq, e.TransferID, e.Account, e.Balance, e.DebitsPending, e.CreditsPending, micro(e.Time)
+			seqs[i], tids[i], accts[i], bal[i], dp[i], cp[i], at[i] = e.Seq, e.TransferID, e.Account, e.Balance, e.DebitsPending, e.CreditsPending, micro(e.Time)
 			hashes[i] = e.Hash[:]
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO journal (seq, transfer_id, account_id, balance, debits_pending, credits_pending, created_at, hash)
-			SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bytea[])`,
-			seqs, tids, accts, b, dp, cp, at, hashes); err != nil {
-			return fmt.Errorf("store: append journal: %w", err)
-		}
+		b.Queue(`INSERT INTO journal (seq, transfer_id, account_id, balance, debits_pending, credits_pending, created_at, hash)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])`,
+			seqs, tids, accts, bal, dp, cp, at, hashes)
+	}
+	b.Queue(`UPDATE ledger_head SET seq = $1, hash = $2, transfer_id = $3 WHERE id = 1`, w.Head.Seq, w.Head.Hash[:], w.Head.TransferID)
+	err := tx.pgx(ctx, func(c *pgx.Conn) error {
+		return c.SendBatch(ctx, b).Close() // Close returns the first statement's error
+	})
+	if err != nil {
+		return fmt.Errorf("store: write ledger batch: %w", err)
 	}
 	return nil
 }
@@ -269,4 +413,12 @@ func chunks[T any](s []T, n int) func(yield func([]T) bool) {
 			s = s[k:]
 		}
 	}
+}
+
+// accountOwner remembers, for the accounts a batch loaded, what they belong
+// to, so that Write can settle arrears of cardholders without a query.
+type accountOwner struct {
+	kind    string
+	ownerID int64
+	frozen  bool
 }
