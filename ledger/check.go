@@ -9,11 +9,11 @@ import (
 // Auditor reads what Check verifies. Stores implement it over a read-only
 // snapshot.
 type Auditor interface {
-	// AccountSums calls fn for every account with the sums of its journal
-	// entries (in a Delta whose Account is the account's ID).
-	AccountSums(ctx context.Context, fn func(a *Account, journal Delta) error) error
-	// Journal calls fn for every entry in seq order, with its transfer.
-	Journal(ctx context.Context, fn func(e *Entry, t *Transfer) error) error
+	// Accounts calls fn for every account.
+	Accounts(ctx context.Context, fn func(a *Account) error) error
+	// Journal calls fn for every transfer in ID order, with its hash and,
+	// for pending transfers, its hold's state.
+	Journal(ctx context.Context, fn func(t *Transfer) error) error
 	// DuplicateKeys returns idempotency keys stored more than once.
 	DuplicateKeys(ctx context.Context) ([]string, error)
 	// StoredHead returns the head row as stored.
@@ -23,7 +23,6 @@ type Auditor interface {
 // Report is what Check found.
 type Report struct {
 	Accounts   int64    `json:"accounts"`
-	Entries    int64    `json:"entries"`
 	Transfers  int64    `json:"transfers"`
 	Violations []string `json:"violations"`
 	// Truncated counts violations beyond the first maxViolations listed.
@@ -43,22 +42,110 @@ func (r *Report) add(format string, args ...any) {
 	r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
 }
 
-// Check verifies the ledger's invariants: balances sum to zero (and pending
-// debits to pending credits); every balance equals the sum of its journal;
-// no account is outside its floor or ceiling; the hash chain is intact from
-// the first entry to the stored head; every entry matches its transfer; and
-// no idempotency key is stored twice. Violations go in the report; an error
-// means the check itself could not run.
+// hold is what Check remembers of a pending transfer while reading on.
+type hold struct {
+	t        Transfer
+	resolved []*Transfer
+}
+
+// Check verifies the ledger's invariants. It replays the journal from the
+// first transfer: the hash chain must be intact up to the stored head, IDs
+// consecutive, every post and void must resolve an earlier hold once, for
+// its accounts and its held amount. Then every account's balance and
+// pending amounts must equal what the journal says, no account may be
+// outside its floor or ceiling, all balances must sum to zero (and pending
+// debits to pending credits), and no idempotency key may be stored twice.
+// Violations go in the report; an error means the check could not run.
 func Check(ctx context.Context, a Auditor) (*Report, error) {
 	r := &Report{}
+	sums := map[int64]*Delta{}
+	add := func(d Delta) {
+		s := sums[d.Account]
+		if s == nil {
+			s = &Delta{Account: d.Account}
+			sums[d.Account] = s
+		}
+		s.Balance += d.Balance
+		s.DebitsPending += d.DebitsPending
+		s.CreditsPending += d.CreditsPending
+	}
+	holds := map[int64]*hold{}
+	var prev [32]byte
+	var last int64
+	err := a.Journal(ctx, func(t *Transfer) error {
+		r.Transfers++
+		if t.ID != last+1 {
+			r.add("transfer %d follows transfer %d: transfers are missing", t.ID, last)
+		}
+		last = t.ID
+		if want := ChainHash(prev, t); want != t.Hash {
+			r.add("transfer %d: hash does not match its content and the previous hash (altered?)", t.ID)
+		}
+		prev = t.Hash
+		if t.Amount <= 0 || t.Debit == t.Credit {
+			r.add("transfer %d: amount %d from %d to %d is not a transfer", t.ID, t.Amount, t.Debit, t.Credit)
+		}
+		switch t.Flags &^ Linked {
+		case 0:
+		case Pending:
+			holds[t.ID] = &hold{t: *t}
+		case PostPending, VoidPending:
+			h := holds[t.PendingID]
+			switch {
+			case h == nil:
+				r.add("transfer %d resolves hold %d, which is not an earlier pending transfer", t.ID, t.PendingID)
+			case h.t.Debit != t.Debit || h.t.Credit != t.Credit || h.t.Amount != t.Released:
+				r.add("transfer %d: releases %d between %d and %d, but hold %d held %d between %d and %d",
+					t.ID, t.Released, t.Debit, t.Credit, h.t.ID, h.t.Amount, h.t.Debit, h.t.Credit)
+			case t.Flags&PostPending != 0 && t.Amount > t.Released:
+				r.add("transfer %d posts %d of a hold of %d", t.ID, t.Amount, t.Released)
+			case t.Flags&VoidPending != 0 && t.Amount != t.Released:
+				r.add("transfer %d voids %d of a hold of %d", t.ID, t.Amount, t.Released)
+			}
+			if h != nil {
+				h.resolved = append(h.resolved, t)
+			}
+		default:
+			r.add("transfer %d has unknown flags %d", t.ID, t.Flags)
+		}
+		dr, cr := effects(t)
+		add(dr)
+		add(cr)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range holds {
+		resolved := len(h.resolved) > 0
+		switch {
+		case len(h.resolved) > 1:
+			r.add("hold %d is resolved %d times", h.t.ID, len(h.resolved))
+		case resolved == (h.t.State == StatePending):
+			r.add("hold %d is %q but the journal says it was resolved: %v", h.t.ID, h.t.State, resolved)
+		}
+	}
+	head, err := a.StoredHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if head.TransferID != last || head.Hash != prev {
+		r.add("ledger head (transfer %d) does not match the journal's last transfer %d", head.TransferID, last)
+	}
+
 	var sum, sumDP, sumCP big.Int
-	err := a.AccountSums(ctx, func(acc *Account, j Delta) error {
+	err = a.Accounts(ctx, func(acc *Account) error {
 		r.Accounts++
 		sum.Add(&sum, big.NewInt(acc.Balance))
 		sumDP.Add(&sumDP, big.NewInt(acc.DebitsPending))
 		sumCP.Add(&sumCP, big.NewInt(acc.CreditsPending))
+		j := Delta{}
+		if s := sums[acc.ID]; s != nil {
+			j = *s
+			delete(sums, acc.ID)
+		}
 		if acc.Balance != j.Balance || acc.DebitsPending != j.DebitsPending || acc.CreditsPending != j.CreditsPending {
-			r.add("account %d: balance %d, pending debits %d, pending credits %d, but its journal sums to %d, %d, %d",
+			r.add("account %d: balance %d, pending debits %d, pending credits %d, but the journal says %d, %d, %d",
 				acc.ID, acc.Balance, acc.DebitsPending, acc.CreditsPending, j.Balance, j.DebitsPending, j.CreditsPending)
 		}
 		if acc.DebitsPending < 0 || acc.CreditsPending < 0 {
@@ -75,55 +162,14 @@ func Check(ctx context.Context, a Auditor) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	for id := range sums {
+		r.add("the journal moves money of account %d, which does not exist", id)
+	}
 	if sum.Sign() != 0 {
 		r.add("balances sum to %s fen, not zero", sum.String())
 	}
 	if sumDP.Cmp(&sumCP) != 0 {
 		r.add("pending debits sum to %s fen but pending credits to %s", sumDP.String(), sumCP.String())
-	}
-
-	var prev [32]byte
-	var group []Entry
-	var gt Transfer
-	flush := func() {
-		if len(group) > 0 {
-			checkTransferEntries(r, &gt, group)
-			r.Transfers++
-		}
-		group = group[:0]
-	}
-	err = a.Journal(ctx, func(e *Entry, t *Transfer) error {
-		r.Entries++
-		if e.Seq != r.Entries {
-			r.add("journal entry %d follows entry %d: entries are missing or out of order", e.Seq, r.Entries-1)
-			r.Entries = e.Seq
-		}
-		if want := ChainHash(prev, e, t.Key); want != e.Hash {
-			r.add("journal entry %d: hash does not match its content and the previous hash (entry altered?)", e.Seq)
-		}
-		prev = e.Hash
-		if t.ID == 0 {
-			r.add("journal entry %d: transfer %d does not exist", e.Seq, e.TransferID)
-		}
-		if len(group) > 0 && group[0].TransferID != e.TransferID {
-			flush()
-		}
-		if len(group) == 0 {
-			gt = *t
-		}
-		group = append(group, *e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	flush()
-	head, err := a.StoredHead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if head.Seq != r.Entries || head.Hash != prev {
-		r.add("ledger head (entry %d) does not match the journal's last entry %d", head.Seq, r.Entries)
 	}
 	dups, err := a.DuplicateKeys(ctx)
 	if err != nil {
@@ -133,34 +179,4 @@ func Check(ctx context.Context, a Auditor) (*Report, error) {
 		r.add("idempotency key %q is stored more than once", k)
 	}
 	return r, nil
-}
-
-// checkTransferEntries verifies that a transfer's two entries move exactly
-// its amount between its two accounts, as its kind says.
-func checkTransferEntries(r *Report, t *Transfer, g []Entry) {
-	if len(g) != 2 {
-		r.add("transfer %d has %d journal entries, want 2", t.ID, len(g))
-		return
-	}
-	dr, cr := g[0], g[1]
-	if dr.Account != t.Debit || cr.Account != t.Credit {
-		r.add("transfer %d: entries name accounts %d and %d, the transfer %d and %d", t.ID, dr.Account, cr.Account, t.Debit, t.Credit)
-	}
-	ok := true
-	switch t.Flags &^ Linked {
-	case 0:
-		ok = dr.Balance == -t.Amount && cr.Balance == t.Amount && dr.DebitsPending == 0 && cr.CreditsPending == 0
-	case Pending:
-		ok = dr.Balance == 0 && cr.Balance == 0 && dr.DebitsPending == t.Amount && cr.CreditsPending == t.Amount
-	case PostPending:
-		ok = dr.Balance == -t.Amount && cr.Balance == t.Amount && dr.DebitsPending < 0 && dr.DebitsPending == cr.CreditsPending &&
-			-dr.DebitsPending >= t.Amount
-	case VoidPending:
-		ok = dr.Balance == 0 && cr.Balance == 0 && dr.DebitsPending == -t.Amount && cr.CreditsPending == -t.Amount
-	default:
-		ok = false
-	}
-	if !ok || dr.CreditsPending != 0 || cr.DebitsPending != 0 {
-		r.add("transfer %d: journal entries do not match its amount %d and kind", t.ID, t.Amount)
-	}
 }

@@ -34,23 +34,28 @@ func TestCheckFindsTampering(t *testing.T) {
 	}{
 		{"a balance changed by hand", func(t *testing.T, f *fixture, _ string) {
 			f.exec(t, `UPDATE accounts SET balance = balance + 100 WHERE id = ?`, f.purse)
-		}, "its journal sums to"},
+		}, "the journal says"},
 		{"money created on both sides", func(t *testing.T, f *fixture, _ string) {
 			f.exec(t, `UPDATE accounts SET balance = balance + 100 WHERE id = ?`, f.purse)
 			f.exec(t, `UPDATE accounts SET balance = balance - 100 WHERE id = ?`, f.bank)
-		}, "its journal sums to"},
-		{"a journal entry rewritten with its trigger dropped", func(t *testing.T, f *fixture, dialect string) {
-			if dialect == store.SQLite {
-				f.exec(t, `DROP TRIGGER journal_no_update`)
-			} else {
-				f.exec(t, `DROP TRIGGER journal_no_change ON journal`)
-			}
-			f.exec(t, `UPDATE journal SET balance = balance + 1 WHERE seq = 2`)
+		}, "the journal says"},
+		{"a transfer rewritten, balances to match, with the trigger dropped", func(t *testing.T, f *fixture, dialect string) {
+			dropJournalTriggers(t, f, dialect)
+			f.exec(t, `UPDATE journal SET amount = amount + 1 WHERE id = 1`)
 			f.exec(t, `UPDATE accounts SET balance = balance + 1 WHERE id = ?`, f.purse)
 			f.exec(t, `UPDATE accounts SET balance = balance - 1 WHERE id = ?`, f.bank)
 		}, "hash does not match"},
+		{"a transfer deleted with the trigger dropped", func(t *testing.T, f *fixture, dialect string) {
+			dropJournalTriggers(t, f, dialect)
+			f.exec(t, `DELETE FROM journal WHERE id = 1`)
+		}, "transfers are missing"},
+		{"a voided hold marked pending again", func(t *testing.T, f *fixture, _ string) {
+			f.submit(t, ledger.Transfer{Key: "h", Debit: f.purse, Credit: f.other, Amount: 1, Flags: ledger.Pending, Code: "t"})
+			f.submit(t, ledger.Transfer{Key: "v", PendingKey: "h", Flags: ledger.VoidPending})
+			f.exec(t, `UPDATE holds SET state = 'pending'`)
+		}, "the journal says it was resolved"},
 		{"the head moved back", func(t *testing.T, f *fixture, _ string) {
-			f.exec(t, `UPDATE ledger_head SET seq = seq - 2`)
+			f.exec(t, `UPDATE ledger_head SET transfer_id = transfer_id - 1`)
 		}, "does not match the journal"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -75,8 +80,8 @@ func TestDatabaseRefusesWhatTheLedgerForbids(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		for _, c := range []struct{ q, want string }{
-			{`UPDATE journal SET balance = 0 WHERE seq = 1`, "append-only"},
-			{`DELETE FROM journal WHERE seq = 1`, "append-only"},
+			{`UPDATE journal SET amount = 1 WHERE id = 1`, "append-only"},
+			{`DELETE FROM journal WHERE id = 1`, "append-only"},
 			{fmt.Sprintf(`UPDATE accounts SET balance = balance - 10000 WHERE id = %d`, f.purse), "check"},
 			{fmt.Sprintf(`UPDATE accounts SET balance = balance + 1000 WHERE id = %d`, f.capped), "check"},
 		} {
@@ -87,4 +92,14 @@ func TestDatabaseRefusesWhatTheLedgerForbids(t *testing.T) {
 		}
 		f.check(t)
 	})
+}
+
+func dropJournalTriggers(t *testing.T, f *fixture, dialect string) {
+	t.Helper()
+	if dialect == store.SQLite {
+		f.exec(t, `DROP TRIGGER journal_no_update`)
+		f.exec(t, `DROP TRIGGER journal_no_delete`)
+	} else {
+		f.exec(t, `DROP TRIGGER journal_no_change ON journal`)
+	}
 }

@@ -85,7 +85,7 @@ func applyRequests(ctx context.Context, tx Tx, reqs [][]Transfer, sweep bool) ([
 	}
 
 	w := b.writes(&head)
-	if len(w.Entries) == 0 && len(w.Resolved) == 0 {
+	if len(w.Transfers) == 0 {
 		return out, nil
 	}
 	if err := tx.Write(ctx, w); err != nil {
@@ -198,10 +198,8 @@ func (b *batch) move(t *Transfer, pending bool) Outcome {
 			exp := b.now.Add(t.Timeout)
 			rec.ExpiresAt = &exp
 		}
-		b.apply(rec, Delta{Account: t.Debit, DebitsPending: t.Amount}, Delta{Account: t.Credit, CreditsPending: t.Amount})
-	} else {
-		b.apply(rec, Delta{Account: t.Debit, Balance: -t.Amount}, Delta{Account: t.Credit, Balance: t.Amount})
 	}
+	b.apply(rec)
 	return Outcome{Result: OK, Transfer: rec}
 }
 
@@ -235,19 +233,17 @@ func (b *batch) resolve(t *Transfer, post bool) Outcome {
 		amount = p.Amount
 	}
 	rec := b.record(t)
-	rec.Debit, rec.Credit, rec.Amount, rec.PendingID = p.Debit, p.Credit, amount, p.ID
+	rec.Debit, rec.Credit, rec.Amount, rec.PendingID, rec.Released = p.Debit, p.Credit, amount, p.ID, p.Amount
 	if rec.Code == "" {
 		rec.Code = p.Code
 	}
 	rec.pending = p
 	if post {
 		b.setState(p, StatePosted)
-		b.apply(rec, Delta{Account: p.Debit, Balance: -amount, DebitsPending: -p.Amount},
-			Delta{Account: p.Credit, Balance: amount, CreditsPending: -p.Amount})
 	} else {
 		b.setState(p, StateVoided)
-		b.apply(rec, Delta{Account: p.Debit, DebitsPending: -p.Amount}, Delta{Account: p.Credit, CreditsPending: -p.Amount})
 	}
+	b.apply(rec)
 	return Outcome{Result: OK, Transfer: rec}
 }
 
@@ -259,11 +255,11 @@ func (b *batch) expire(p *Transfer) {
 	}
 	rec := &Transfer{
 		Key: systemKeyPrefix + "expire:" + strconv.FormatInt(p.ID, 10), Debit: p.Debit, Credit: p.Credit,
-		Amount: p.Amount, Flags: VoidPending, PendingKey: p.Key, PendingID: p.ID, Code: "expire", Time: b.now, pending: p,
+		Amount: p.Amount, Flags: VoidPending, PendingKey: p.Key, PendingID: p.ID, Released: p.Amount, Code: "expire", Time: b.now, pending: p,
 	}
 	b.added[rec.Key] = rec
 	b.setState(p, StateExpired)
-	b.apply(rec, Delta{Account: p.Debit, DebitsPending: -p.Amount}, Delta{Account: p.Credit, CreditsPending: -p.Amount})
+	b.apply(rec)
 }
 
 // record makes the stored form of a caller's transfer.
@@ -277,8 +273,9 @@ func (b *batch) record(t *Transfer) *Transfer {
 	return rec
 }
 
-// apply changes both accounts and appends the event.
-func (b *batch) apply(rec *Transfer, dr, cr Delta) {
+// apply changes both accounts by what rec does and appends the event.
+func (b *batch) apply(rec *Transfer) {
+	dr, cr := effects(rec)
 	for _, d := range [2]Delta{dr, cr} {
 		a := b.accounts[d.Account]
 		if b.undo != nil {
@@ -324,26 +321,23 @@ func (b *batch) setState(p *Transfer, s State) {
 	b.state[p] = s
 }
 
-// writes numbers the batch's transfers and journal entries, chains the
-// hashes and merges the account deltas.
+// writes numbers the batch's transfers, chains their hashes, merges the
+// account deltas and lists the holds to store or update.
 func (b *batch) writes(head *Head) *Writes {
-	w := &Writes{Transfers: make([]*Transfer, 0, len(b.events)), Entries: make([]Entry, 0, 2*len(b.events))}
+	w := &Writes{Transfers: make([]*Transfer, 0, len(b.events))}
 	deltas := make(map[int64]int, 2*len(b.events))
 	for i := range b.events {
 		ev := &b.events[i]
 		head.TransferID++
-		ev.t.ID = head.TransferID
-		if ev.t.pending != nil {
-			ev.t.PendingID = ev.t.pending.ID
+		t := ev.t
+		t.ID = head.TransferID
+		if t.pending != nil {
+			t.PendingID = t.pending.ID
 		}
-		w.Transfers = append(w.Transfers, ev.t)
+		t.Hash = ChainHash(head.Hash, t)
+		head.Hash = t.Hash
+		w.Transfers = append(w.Transfers, t)
 		for _, d := range [2]Delta{ev.debit, ev.credit} {
-			head.Seq++
-			e := Entry{Seq: head.Seq, TransferID: ev.t.ID, Account: d.Account, Balance: d.Balance,
-				DebitsPending: d.DebitsPending, CreditsPending: d.CreditsPending, Time: b.now}
-			e.Hash = ChainHash(head.Hash, &e, ev.t.Key)
-			head.Hash = e.Hash
-			w.Entries = append(w.Entries, e)
 			if j, ok := deltas[d.Account]; ok {
 				m := &w.Deltas[j]
 				m.Balance += d.Balance
@@ -355,15 +349,28 @@ func (b *batch) writes(head *Head) *Writes {
 			}
 		}
 	}
+	for _, t := range w.Transfers {
+		if t.Flags&Pending != 0 {
+			if s, ok := b.state[t]; ok {
+				t.State = s // decided and resolved within this batch
+			}
+			w.Holds = append(w.Holds, Hold{ID: t.ID, State: t.State, ExpiresAt: micro(t.ExpiresAt)})
+		}
+	}
 	for p, s := range b.state {
-		if p.ID != 0 && p.State == StatePending && b.added[p.Key] == nil {
-			w.Resolved = append(w.Resolved, Resolution{ID: p.ID, State: s})
-		} else {
-			p.State = s // decided and stored in this batch
+		if b.added[p.Key] != p { // a stored hold
+			w.Resolved = append(w.Resolved, Hold{ID: p.ID, State: s})
 		}
 	}
 	w.Head = *head
 	return w
+}
+
+func micro(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMicro()
 }
 
 // checkDebit says whether a can give amount more without leaving its floor

@@ -22,9 +22,19 @@ type Options struct {
 	MaxBatch int
 	// SweepEvery is how often expired holds are released. Default 1s.
 	SweepEvery time.Duration
+	// Linger is the longest the committer waits for more requests after
+	// the queue runs dry, and only when the previous batch gathered more
+	// than one request (under concurrency): callers it has just answered
+	// come back within microseconds, and one commit for twice the
+	// transfers costs far less than two. Default 1ms; negative disables.
+	Linger time.Duration
 	// Logger receives commit failures.
 	Logger *slog.Logger
 }
+
+// lingerGap is how long the committer waits for the next request while
+// lingering: a caller just answered resubmits well within it.
+const lingerGap = 50 * time.Microsecond
 
 // Ledger is the group committer: Submit hands a request to one goroutine
 // that gathers every request waiting at that moment into one database
@@ -35,6 +45,7 @@ type Ledger struct {
 	reqs     chan *request
 	maxBatch int
 	sweep    time.Duration
+	linger   time.Duration
 	log      *slog.Logger
 	quit     chan struct{}
 	done     chan struct{}
@@ -71,8 +82,11 @@ func New(db DB, opts Options) *Ledger {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Linger == 0 {
+		opts.Linger = time.Millisecond
+	}
 	l := &Ledger{db: db, reqs: make(chan *request, 4096), maxBatch: max(opts.MaxBatch, MaxRequest),
-		sweep: opts.SweepEvery, log: opts.Logger, quit: make(chan struct{}), done: make(chan struct{})}
+		sweep: opts.SweepEvery, linger: opts.Linger, log: opts.Logger, quit: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	return l
 }
@@ -122,6 +136,9 @@ func (l *Ledger) run() {
 	defer ticker.Stop()
 	var carry *request
 	sweepDue := true
+	concurrent := false // the previous batch gathered more than one request
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
 	for {
 		var first *request
 		if carry != nil {
@@ -140,8 +157,9 @@ func (l *Ledger) run() {
 		}
 		batch := []*request{first}
 		n := len(first.transfers)
+		var deadline time.Time
 	gather:
-		for n < l.maxBatch {
+		for n < l.maxBatch && carry == nil {
 			select {
 			case r := <-l.reqs:
 				if n+len(r.transfers) > l.maxBatch {
@@ -150,10 +168,32 @@ func (l *Ledger) run() {
 				}
 				batch = append(batch, r)
 				n += len(r.transfers)
+				continue
 			default:
+			}
+			if !concurrent || l.linger < 0 {
+				break
+			}
+			if deadline.IsZero() {
+				deadline = time.Now().Add(l.linger)
+			} else if time.Now().After(deadline) {
+				break
+			}
+			gap.Reset(lingerGap)
+			select {
+			case r := <-l.reqs:
+				gap.Stop() // Go 1.23 timers: no stale tick is delivered after Stop
+				if n+len(r.transfers) > l.maxBatch {
+					carry = r
+					break gather
+				}
+				batch = append(batch, r)
+				n += len(r.transfers)
+			case <-gap.C:
 				break gather
 			}
 		}
+		concurrent = len(batch) > 1
 		select {
 		case <-ticker.C:
 			sweepDue = true

@@ -52,8 +52,11 @@ type Transfer struct {
 	Memo       string        `json:"memo,omitempty"`        // shown in histories
 	Time       time.Time     `json:"time"`
 	PendingID  int64         `json:"pending_id,omitempty"` // resolved from PendingKey
+	Released   int64         `json:"released,omitempty"`   // PostPending, VoidPending: the held amount released
 	State      State         `json:"state,omitempty"`      // pending transfers only
 	ExpiresAt  *time.Time    `json:"expires_at,omitempty"` // pending transfers with a timeout
+
+	Hash [32]byte `json:"-"` // journal chain hash
 
 	pending *Transfer // the hold a post or void resolves, while its batch decides
 }

@@ -16,10 +16,11 @@ type Tx interface {
 	// two batches interleave, and returns it with everything a batch
 	// decides on. Stores answer it in as few round trips as they can.
 	Load(ctx context.Context, q Query) (*Snapshot, error)
-	// Write stores a batch's effects: new transfers (IDs assigned), state
-	// changes of pending transfers, account deltas, journal entries and the
-	// new head. It must apply deltas relative to the stored values and fail
-	// if any account would leave its floor or ceiling.
+	// Write stores a batch's effects: new transfers (IDs and hashes
+	// assigned, appended to the journal), new holds, state changes of
+	// stored holds, account deltas and the new head. It must apply deltas
+	// relative to the stored values and fail if any account would leave its
+	// floor or ceiling.
 	Write(ctx context.Context, w *Writes) error
 }
 
@@ -43,16 +44,18 @@ type Snapshot struct {
 // Writes are the effects of one batch, in the order they were decided.
 type Writes struct {
 	Transfers []*Transfer
-	Resolved  []Resolution
+	Holds     []Hold // pending transfers of this batch, in their state at its end
+	Resolved  []Hold // stored holds posted, voided or expired by this batch
 	Deltas    []Delta
-	Entries   []Entry
 	Head      Head
 }
 
-// Resolution records that a pending transfer was posted, voided or expired.
-type Resolution struct {
-	ID    int64
-	State State
+// Hold is the mutable state of a pending transfer, kept beside the journal
+// so that the journal itself never changes.
+type Hold struct {
+	ID        int64
+	State     State
+	ExpiresAt int64 // unix microseconds; 0 = never
 }
 
 // DB runs durable write transactions. Update calls fn in a transaction and

@@ -18,8 +18,14 @@ import (
 // arrays, so a batch of any size costs five round trips.
 
 const (
-	transferColumns = `id, key, debit, credit, amount, flags, pending_id, code, memo, state, expires_at, created_at`
-	accountColumns  = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, kind, owner_id`
+	transferColumns = `id, key, debit, credit, amount, flags, pending_id, released, code, memo, state, expires_at, created_at`
+	// expiredHolds selects, from the journal and holds, the transfers
+	// columns of holds whose timeout has passed (?1 now, ?2 limit).
+	expiredHolds = `SELECT j.id, j.key, j.debit, j.credit, j.amount, j.flags, j.pending_id, j.released, j.code, j.memo,
+		h.state, h.expires_at, j.created_at FROM holds h JOIN journal j ON j.id = h.transfer_id
+		WHERE h.state = 'pending' AND h.expires_at > 0 AND h.expires_at <= ? ORDER BY h.expires_at, h.transfer_id LIMIT ?`
+	journalColumns = `id, key, debit, credit, amount, flags, pending_id, released, code, memo, created_at, hash`
+	accountColumns = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, kind, owner_id`
 )
 
 // LockHead locks the ledger head row until the transaction ends and
@@ -29,8 +35,8 @@ const (
 func (tx *Tx) LockHead(ctx context.Context) (ledger.Head, error) {
 	var h ledger.Head
 	var hash []byte
-	err := tx.queryRow(ctx, `SELECT seq, hash, transfer_id FROM ledger_head WHERE id = 1`+tx.forUpdate()).
-		Scan(&h.Seq, &hash, &h.TransferID)
+	err := tx.queryRow(ctx, `SELECT transfer_id, hash FROM ledger_head WHERE id = 1`+tx.forUpdate()).
+		Scan(&h.TransferID, &hash)
 	if err != nil {
 		return h, fmt.Errorf("store: lock ledger head: %w", err)
 	}
@@ -84,18 +90,16 @@ func (tx *Tx) loadPipelined(ctx context.Context, q ledger.Query) (*ledger.Snapsh
 		if !tx.begun {
 			b.Queue("BEGIN")
 		}
-		b.Queue(`SELECT seq, hash, transfer_id FROM ledger_head WHERE id = 1 FOR UPDATE`)
+		b.Queue(`SELECT transfer_id, hash FROM ledger_head WHERE id = 1 FOR UPDATE`)
 		b.Queue(`SELECT `+transferColumns+` FROM transfers WHERE key = ANY($1)`, keys)
 		// One array, not ORed subqueries: the planner turns an OR into a
 		// sequential scan of every account.
 		b.Queue(`SELECT `+accountColumns+` FROM accounts WHERE id = ANY($1::bigint[]
 			|| ARRAY(SELECT debit FROM transfers WHERE key = ANY($2)) || ARRAY(SELECT credit FROM transfers WHERE key = ANY($2)))`, ids, keys)
 		if q.Sweep > 0 {
-			b.Queue(`SELECT `+transferColumns+` FROM transfers
-				WHERE state = 'pending' AND expires_at > 0 AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`, micro(tx.now), q.Sweep)
+			b.Queue(tx.db.rebind(expiredHolds), micro(tx.now), q.Sweep)
 			b.Queue(`SELECT `+accountColumns+` FROM accounts WHERE id = ANY(ARRAY(
-				SELECT unnest(ARRAY[debit, credit]) FROM (SELECT debit, credit FROM transfers
-				WHERE state = 'pending' AND expires_at > 0 AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2) e))`, micro(tx.now), q.Sweep)
+				SELECT unnest(ARRAY[debit, credit]) FROM (`+tx.db.rebind(expiredHolds)+`) e))`, micro(tx.now), q.Sweep)
 		}
 		br := c.SendBatch(ctx, b)
 		defer br.Close()
@@ -106,7 +110,7 @@ func (tx *Tx) loadPipelined(ctx context.Context, q ledger.Query) (*ledger.Snapsh
 			tx.begun = true
 		}
 		var hash []byte
-		if err := br.QueryRow().Scan(&snap.Head.Seq, &hash, &snap.Head.TransferID); err != nil {
+		if err := br.QueryRow().Scan(&snap.Head.TransferID, &hash); err != nil {
 			return fmt.Errorf("lock ledger head: %w", err)
 		}
 		copy(snap.Head.Hash[:], hash)
@@ -150,7 +154,7 @@ func (tx *Tx) scanPgxTransfers(br pgx.BatchResults, fn func(*ledger.Transfer)) e
 		t := &ledger.Transfer{}
 		var flags, expires, created int64
 		var state string
-		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Code, &t.Memo,
+		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Released, &t.Code, &t.Memo,
 			&state, &expires, &created); err != nil {
 			return fmt.Errorf("scan transfer: %w", err)
 		}
@@ -243,8 +247,7 @@ func (tx *Tx) TransfersByKey(ctx context.Context, keys []string) (map[string]*le
 
 // ExpiredPending returns up to limit holds whose timeout has passed by now.
 func (tx *Tx) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]*ledger.Transfer, error) {
-	rows, err := tx.query(ctx, `SELECT `+transferColumns+` FROM transfers
-		WHERE state = 'pending' AND expires_at > 0 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, micro(now), limit)
+	rows, err := tx.query(ctx, expiredHolds, micro(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: expired holds: %w", err)
 	}
@@ -261,8 +264,8 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 		if err := tx.writeRows(ctx, w); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE ledger_head SET seq = ?, hash = ?, transfer_id = ? WHERE id = 1`,
-			w.Head.Seq, w.Head.Hash[:], w.Head.TransferID); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE ledger_head SET transfer_id = ?, hash = ? WHERE id = 1`,
+			w.Head.TransferID, w.Head.Hash[:]); err != nil {
 			return fmt.Errorf("store: move ledger head: %w", err)
 		}
 	}
@@ -271,20 +274,25 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 
 func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 	if len(w.Transfers) > 0 {
-		st, err := tx.q.PrepareContext(ctx, `INSERT INTO transfers (`+transferColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (`+journalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
-			return fmt.Errorf("store: insert transfers: %w", err)
+			return fmt.Errorf("store: append to journal: %w", err)
 		}
 		defer st.Close()
 		for _, t := range w.Transfers {
-			if _, err := st.ExecContext(ctx, t.ID, t.Key, t.Debit, t.Credit, t.Amount, int64(t.Flags), t.PendingID,
-				t.Code, t.Memo, string(t.State), expiresMicro(t), micro(t.Time)); err != nil {
-				return fmt.Errorf("store: insert transfer %q: %w", t.Key, err)
+			if _, err := st.ExecContext(ctx, t.ID, t.Key, t.Debit, t.Credit, t.Amount, int64(t.Flags), t.PendingID, t.Released,
+				t.Code, t.Memo, micro(t.Time), t.Hash[:]); err != nil {
+				return fmt.Errorf("store: append transfer %q to journal: %w", t.Key, err)
 			}
 		}
 	}
-	for _, r := range w.Resolved {
-		if _, err := tx.exec(ctx, `UPDATE transfers SET state = ? WHERE id = ? AND state = 'pending'`, string(r.State), r.ID); err != nil {
+	for _, h := range w.Holds {
+		if _, err := tx.exec(ctx, `INSERT INTO holds (transfer_id, state, expires_at) VALUES (?, ?, ?)`, h.ID, string(h.State), h.ExpiresAt); err != nil {
+			return fmt.Errorf("store: record hold: %w", err)
+		}
+	}
+	for _, h := range w.Resolved {
+		if _, err := tx.exec(ctx, `UPDATE holds SET state = ? WHERE transfer_id = ? AND state = 'pending'`, string(h.State), h.ID); err != nil {
 			return fmt.Errorf("store: resolve hold: %w", err)
 		}
 	}
@@ -301,21 +309,6 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 			}
 		}
 	}
-	if len(w.Entries) > 0 {
-		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (seq, transfer_id, account_id, balance, debits_pending,
-			credits_pending, created_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("store: append journal: %w", err)
-		}
-		defer st.Close()
-		for i := range w.Entries {
-			e := &w.Entries[i]
-			if _, err := st.ExecContext(ctx, e.Seq, e.TransferID, e.Account, e.Balance, e.DebitsPending, e.CreditsPending,
-				micro(e.Time), e.Hash[:]); err != nil {
-				return fmt.Errorf("store: append journal: %w", err)
-			}
-		}
-	}
 	return nil
 }
 
@@ -325,25 +318,27 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 	b := &pgx.Batch{}
 	if n := len(w.Transfers); n > 0 {
 		ids, keys, debits, credits, amounts := make([]int64, n), make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		flags, pendings, codes, memos, states := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-		expires, created := make([]int64, n), make([]int64, n)
+		flags, pendings, released, codes, memos := make([]int64, n), make([]int64, n), make([]int64, n), make([]string, n), make([]string, n)
+		created, hashes := make([]int64, n), make([][]byte, n)
 		for i, t := range w.Transfers {
 			ids[i], keys[i], debits[i], credits[i], amounts[i] = t.ID, t.Key, t.Debit, t.Credit, t.Amount
-			flags[i], pendings[i], codes[i], memos[i], states[i] = int64(t.Flags), t.PendingID, t.Code, t.Memo, string(t.State)
-			expires[i], created[i] = expiresMicro(t), micro(t.Time)
+			flags[i], pendings[i], released[i], codes[i], memos[i] = int64(t.Flags), t.PendingID, t.Released, t.Code, t.Memo
+			created[i], hashes[i] = micro(t.Time), t.Hash[:]
 		}
-		b.Queue(`INSERT INTO transfers (`+transferColumns+`)
+		b.Queue(`INSERT INTO journal (`+journalColumns+`)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-				$8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`,
-			ids, keys, debits, credits, amounts, flags, pendings, codes, memos, states, expires, created)
+				$8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bytea[])`,
+			ids, keys, debits, credits, amounts, flags, pendings, released, codes, memos, created, hashes)
 	}
-	if n := len(w.Resolved); n > 0 {
-		ids, states := make([]int64, n), make([]string, n)
-		for i, r := range w.Resolved {
-			ids[i], states[i] = r.ID, string(r.State)
-		}
-		b.Queue(`UPDATE transfers t SET state = u.state FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
-			WHERE t.id = u.id AND t.state = 'pending'`, ids, states)
+	if len(w.Holds) > 0 {
+		ids, states, expires := holdColumns(w.Holds)
+		b.Queue(`INSERT INTO holds (transfer_id, state, expires_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])`,
+			ids, states, expires)
+	}
+	if len(w.Resolved) > 0 {
+		ids, states, _ := holdColumns(w.Resolved)
+		b.Queue(`UPDATE holds h SET state = u.state FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
+			WHERE h.transfer_id = u.id AND h.state = 'pending'`, ids, states)
 	}
 	if n := len(w.Deltas); n > 0 {
 		ids, bal, dp, cp := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -355,19 +350,7 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, b, dp, cp) WHERE a.id = u.id`,
 			ids, bal, dp, cp)
 	}
-	if n := len(w.Entries); n > 0 {
-		seqs, tids, accts, bal, dp, cp, at := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		hashes := make([][]byte, n)
-		for i := range w.Entries {
-			e := &w.Entries[i]
-			seqs[i], tids[i], accts[i], bal[i], dp[i], cp[i], at[i] = e.Seq, e.TransferID, e.Account, e.Balance, e.DebitsPending, e.CreditsPending, micro(e.Time)
-			hashes[i] = e.Hash[:]
-		}
-		b.Queue(`INSERT INTO journal (seq, transfer_id, account_id, balance, debits_pending, credits_pending, created_at, hash)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])`,
-			seqs, tids, accts, bal, dp, cp, at, hashes)
-	}
-	b.Queue(`UPDATE ledger_head SET seq = $1, hash = $2, transfer_id = $3 WHERE id = 1`, w.Head.Seq, w.Head.Hash[:], w.Head.TransferID)
+	b.Queue(`UPDATE ledger_head SET transfer_id = $1, hash = $2 WHERE id = 1`, w.Head.TransferID, w.Head.Hash[:])
 	err := tx.pgx(ctx, func(c *pgx.Conn) error {
 		return c.SendBatch(ctx, b).Close() // Close returns the first statement's error
 	})
@@ -377,11 +360,12 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 	return nil
 }
 
-func expiresMicro(t *ledger.Transfer) int64 {
-	if t.ExpiresAt == nil {
-		return 0
+func holdColumns(hs []ledger.Hold) (ids []int64, states []string, expires []int64) {
+	ids, states, expires = make([]int64, len(hs)), make([]string, len(hs)), make([]int64, len(hs))
+	for i, h := range hs {
+		ids[i], states[i], expires[i] = h.ID, string(h.State), h.ExpiresAt
 	}
-	return micro(*t.ExpiresAt)
+	return ids, states, expires
 }
 
 func scanTransfers(rows *sql.Rows) ([]*ledger.Transfer, error) {
@@ -391,7 +375,7 @@ func scanTransfers(rows *sql.Rows) ([]*ledger.Transfer, error) {
 		t := &ledger.Transfer{}
 		var flags, expires, created int64
 		var state string
-		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Code, &t.Memo,
+		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Released, &t.Code, &t.Memo,
 			&state, &expires, &created); err != nil {
 			return nil, fmt.Errorf("store: scan transfer: %w", err)
 		}

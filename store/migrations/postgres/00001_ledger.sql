@@ -19,38 +19,28 @@ CREATE TABLE accounts (
     CHECK (balance - debits_pending >= floor),
     CHECK (balance + credits_pending <= ceiling),
     CHECK (debits_pending >= 0 AND credits_pending >= 0)
-);
+) WITH (fillfactor = 70); -- room on each page for HOT updates of balances
 CREATE INDEX accounts_owner ON accounts (school_id, kind, owner_id);
 
-CREATE TABLE transfers (
-    id         BIGINT PRIMARY KEY,
-    key        TEXT   NOT NULL UNIQUE,
-    debit      BIGINT NOT NULL REFERENCES accounts (id),
-    credit     BIGINT NOT NULL REFERENCES accounts (id),
-    amount     BIGINT NOT NULL CHECK (amount > 0),
-    flags      BIGINT NOT NULL,
-    pending_id BIGINT NOT NULL DEFAULT 0,
-    code       TEXT   NOT NULL,
-    memo       TEXT   NOT NULL DEFAULT '',
-    state      TEXT   NOT NULL DEFAULT '',
-    expires_at BIGINT NOT NULL DEFAULT 0,
-    created_at BIGINT NOT NULL
-);
-CREATE INDEX transfers_debit ON transfers (debit, id);
-CREATE INDEX transfers_credit ON transfers (credit, id);
-CREATE INDEX transfers_expiring ON transfers (expires_at) WHERE state = 'pending' AND expires_at > 0;
-
+-- The journal: every transfer, append-only, in ID order, hash-chained.
+-- A row carries what it did to both accounts: its kind (flags), amount and,
+-- for posts and voids of holds, the held amount it released.
 CREATE TABLE journal (
-    seq             BIGINT PRIMARY KEY,
-    transfer_id     BIGINT NOT NULL,
-    account_id      BIGINT NOT NULL,
-    balance         BIGINT NOT NULL,
-    debits_pending  BIGINT NOT NULL,
-    credits_pending BIGINT NOT NULL,
-    created_at      BIGINT NOT NULL,
-    hash            BYTEA  NOT NULL
+    id         BIGINT  PRIMARY KEY,
+    key        TEXT    NOT NULL UNIQUE,
+    debit      BIGINT  NOT NULL,
+    credit     BIGINT  NOT NULL,
+    amount     BIGINT  NOT NULL CHECK (amount > 0),
+    flags      BIGINT  NOT NULL,
+    pending_id BIGINT  NOT NULL DEFAULT 0,
+    released   BIGINT  NOT NULL DEFAULT 0,
+    code       TEXT    NOT NULL,
+    memo       TEXT    NOT NULL DEFAULT '',
+    created_at BIGINT  NOT NULL,
+    hash       BYTEA   NOT NULL
 );
-CREATE INDEX journal_account ON journal (account_id);
+CREATE INDEX journal_debit ON journal (debit, id);
+CREATE INDEX journal_credit ON journal (credit, id);
 
 -- +goose StatementBegin
 CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -63,17 +53,32 @@ CREATE TRIGGER journal_no_change BEFORE UPDATE OR DELETE ON journal
 CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON journal
     FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only();
 
+-- The one mutable part of a pending transfer: whether it is still held.
+CREATE TABLE holds (
+    transfer_id BIGINT  PRIMARY KEY,
+    state       TEXT    NOT NULL,
+    expires_at  BIGINT  NOT NULL DEFAULT 0
+);
+CREATE INDEX holds_expiring ON holds (expires_at) WHERE state = 'pending' AND expires_at > 0;
+
+-- Transfers as readers see them: the journal with each hold's state.
+CREATE VIEW transfers AS
+    SELECT j.id, j.key, j.debit, j.credit, j.amount, j.flags, j.pending_id, j.released, j.code, j.memo,
+        COALESCE(h.state, '') AS state, COALESCE(h.expires_at, 0) AS expires_at, j.created_at
+    FROM journal j LEFT JOIN holds h ON h.transfer_id = j.id;
+
+-- The end of the journal. Every ledger batch locks this one row.
 CREATE TABLE ledger_head (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
-    seq         BIGINT  NOT NULL,
-    hash        BYTEA   NOT NULL,
-    transfer_id BIGINT  NOT NULL
+    transfer_id BIGINT  NOT NULL,
+    hash        BYTEA   NOT NULL
 );
-INSERT INTO ledger_head (id, seq, hash, transfer_id) VALUES (1, 0, decode(repeat('00', 32), 'hex'), 0);
+INSERT INTO ledger_head (id, transfer_id, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'));
 
 -- +goose Down
 DROP TABLE ledger_head;
+DROP VIEW transfers;
+DROP TABLE holds;
 DROP TABLE journal;
 DROP FUNCTION journal_append_only CASCADE;
-DROP TABLE transfers;
 DROP TABLE accounts;

@@ -22,37 +22,25 @@ CREATE TABLE accounts (
 );
 CREATE INDEX accounts_owner ON accounts (school_id, kind, owner_id);
 
--- Transfers, including pending holds and their posts and voids.
-CREATE TABLE transfers (
+-- The journal: every transfer, append-only, in ID order, hash-chained.
+-- A row carries what it did to both accounts: its kind (flags), amount and,
+-- for posts and voids of holds, the held amount it released.
+CREATE TABLE journal (
     id         INTEGER PRIMARY KEY,
     key        TEXT    NOT NULL UNIQUE,
-    debit      INTEGER NOT NULL REFERENCES accounts (id),
-    credit     INTEGER NOT NULL REFERENCES accounts (id),
+    debit      INTEGER NOT NULL,
+    credit     INTEGER NOT NULL,
     amount     INTEGER NOT NULL CHECK (amount > 0),
     flags      INTEGER NOT NULL,
     pending_id INTEGER NOT NULL DEFAULT 0,
+    released   INTEGER NOT NULL DEFAULT 0,
     code       TEXT    NOT NULL,
     memo       TEXT    NOT NULL DEFAULT '',
-    state      TEXT    NOT NULL DEFAULT '',
-    expires_at INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    hash       BLOB    NOT NULL
 );
-CREATE INDEX transfers_debit ON transfers (debit, id);
-CREATE INDEX transfers_credit ON transfers (credit, id);
-CREATE INDEX transfers_expiring ON transfers (expires_at) WHERE state = 'pending' AND expires_at > 0;
-
--- The append-only, hash-chained journal: one row per account a transfer touched.
-CREATE TABLE journal (
-    seq             INTEGER PRIMARY KEY,
-    transfer_id     INTEGER NOT NULL,
-    account_id      INTEGER NOT NULL,
-    balance         INTEGER NOT NULL,
-    debits_pending  INTEGER NOT NULL,
-    credits_pending INTEGER NOT NULL,
-    created_at      INTEGER NOT NULL,
-    hash            BLOB    NOT NULL
-);
-CREATE INDEX journal_account ON journal (account_id);
+CREATE INDEX journal_debit ON journal (debit, id);
+CREATE INDEX journal_credit ON journal (credit, id);
 
 -- +goose StatementBegin
 CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
@@ -63,17 +51,31 @@ CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
 BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
 -- +goose StatementEnd
 
+-- The one mutable part of a pending transfer: whether it is still held.
+CREATE TABLE holds (
+    transfer_id INTEGER PRIMARY KEY,
+    state       TEXT    NOT NULL,
+    expires_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX holds_expiring ON holds (expires_at) WHERE state = 'pending' AND expires_at > 0;
+
+-- Transfers as readers see them: the journal with each hold's state.
+CREATE VIEW transfers AS
+    SELECT j.id, j.key, j.debit, j.credit, j.amount, j.flags, j.pending_id, j.released, j.code, j.memo,
+        COALESCE(h.state, '') AS state, COALESCE(h.expires_at, 0) AS expires_at, j.created_at
+    FROM journal j LEFT JOIN holds h ON h.transfer_id = j.id;
+
 -- The end of the journal. Every ledger batch locks this one row.
 CREATE TABLE ledger_head (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
-    seq         INTEGER NOT NULL,
-    hash        BLOB    NOT NULL,
-    transfer_id INTEGER NOT NULL
+    transfer_id INTEGER NOT NULL,
+    hash        BLOB    NOT NULL
 );
-INSERT INTO ledger_head (id, seq, hash, transfer_id) VALUES (1, 0, zeroblob(32), 0);
+INSERT INTO ledger_head (id, transfer_id, hash) VALUES (1, 0, zeroblob(32));
 
 -- +goose Down
 DROP TABLE ledger_head;
+DROP VIEW transfers;
+DROP TABLE holds;
 DROP TABLE journal;
-DROP TABLE transfers;
 DROP TABLE accounts;
