@@ -18,6 +18,11 @@ func (db *DB) openPostgres(ctx context.Context, url string) error {
 	}
 	cfg.RuntimeParams["synchronous_commit"] = "on"
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// Plan every execution with its parameters. pgx prepares statements,
+	// and after five runs PostgreSQL may switch to one generic plan made
+	// while a table was small (a sequential scan of a then-empty journal)
+	// that it keeps as the table grows to millions of rows.
+	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	p := sql.OpenDB(stdlib.GetConnector(*cfg))
 	p.SetMaxOpenConns(32)
 	p.SetMaxIdleConns(32)
