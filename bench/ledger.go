@@ -63,13 +63,10 @@ func Ledger(ctx context.Context, o LedgerOptions) (*LedgerResult, error) {
 	defer cleanup()
 	res := &LedgerResult{Store: db.Dialect(), Clients: o.Clients, Accounts: o.Accounts, PerRequest: o.PerRequest, Refused: map[string]int64{}}
 
-	ids, err := openAccounts(ctx, db, o.Accounts)
-	if err != nil {
-		return nil, err
-	}
 	led := ledger.New(db, ledger.Options{})
 	defer led.Close()
-	if ids, err = fund(ctx, led, ids); err != nil {
+	ids, err := FundedAccounts(ctx, db, led, o.Accounts)
+	if err != nil {
 		return nil, err
 	}
 	before := led.Stats()
@@ -195,6 +192,16 @@ func scratchStore(ctx context.Context, dsn string) (*store.DB, func(), error) {
 		return nil, nil, err
 	}
 	return db, func() { db.Close(); drop() }, nil
+}
+
+// FundedAccounts opens n accounts with floor 0, each given 1,000 yuan from
+// a funding account with no floor, and returns their IDs.
+func FundedAccounts(ctx context.Context, db *store.DB, led *ledger.Ledger, n int) ([]int64, error) {
+	ids, err := openAccounts(ctx, db, n)
+	if err != nil {
+		return nil, err
+	}
+	return fund(ctx, led, ids)
 }
 
 // openAccounts opens a funding account and n purses with floor 0.

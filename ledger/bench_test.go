@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/onecard-campus/onecard/bench"
 	"github.com/onecard-campus/onecard/ledger"
 	"github.com/onecard-campus/onecard/store"
 	"github.com/onecard-campus/onecard/store/storetest"
@@ -20,31 +21,10 @@ func BenchmarkSubmit(b *testing.B) {
 			ctx := context.Background()
 			db := storetest.Open(b, dialect, store.Options{})
 			const n = 1000
-			ids := make([]int64, 0, n+1)
-			err := db.Write(ctx, func(tx *store.Tx) error {
-				for i := 0; i <= n; i++ {
-					floor := int64(0)
-					if i == 0 {
-						floor = ledger.NoFloor
-					}
-					id, err := tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindBench, Floor: floor, Ceiling: ledger.NoCeiling})
-					if err != nil {
-						return err
-					}
-					ids = append(ids, id)
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
 			led := ledger.New(db, ledger.Options{})
 			defer led.Close()
-			var fund []ledger.Transfer
-			for _, id := range ids[1:] {
-				fund = append(fund, ledger.Transfer{Key: fmt.Sprint("fund-", id), Debit: ids[0], Credit: id, Amount: 1 << 40, Code: "bench"})
-			}
-			if _, err := led.Submit(ctx, fund); err != nil {
+			ids, err := bench.FundedAccounts(ctx, db, led, n)
+			if err != nil {
 				b.Fatal(err)
 			}
 			var seq atomic.Int64
@@ -53,9 +33,9 @@ func BenchmarkSubmit(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := seq.Add(1)
-					dr, cr := ids[1+i%n], ids[1+(i*7+1)%n]
+					dr, cr := ids[i%n], ids[(i*7+1)%n]
 					if dr == cr {
-						cr = ids[1+(i+1)%n]
+						cr = ids[(i+1)%n]
 					}
 					out, err := led.Submit(ctx, []ledger.Transfer{{Key: fmt.Sprint("b", i), Debit: dr, Credit: cr, Amount: 1, Code: "bench"}})
 					if err != nil || out[0].Result != ledger.OK {

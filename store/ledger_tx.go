@@ -151,14 +151,10 @@ func (tx *Tx) scanPgxTransfers(br pgx.BatchResults, fn func(*ledger.Transfer)) e
 	}
 	defer rows.Close()
 	for rows.Next() {
-		t := &ledger.Transfer{}
-		var flags, expires, created int64
-		var state string
-		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Released, &t.Code, &t.Memo,
-			&state, &expires, &created); err != nil {
-			return fmt.Errorf("scan transfer: %w", err)
+		t, err := scanTransfer(rows)
+		if err != nil {
+			return err
 		}
-		t.Flags, t.State, t.ExpiresAt, t.Time = ledger.Flags(flags), ledger.State(state), fromMicroPtr(expires), fromMicro(created)
 		fn(t)
 	}
 	return rows.Err()
@@ -368,18 +364,27 @@ func holdColumns(hs []ledger.Hold) (ids []int64, states []string, expires []int6
 	return ids, states, expires
 }
 
+// scanTransfer reads one row of transferColumns from database/sql or pgx.
+func scanTransfer(row interface{ Scan(...any) error }) (*ledger.Transfer, error) {
+	t := &ledger.Transfer{}
+	var flags, expires, created int64
+	var state string
+	if err := row.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Released, &t.Code, &t.Memo,
+		&state, &expires, &created); err != nil {
+		return nil, fmt.Errorf("store: scan transfer: %w", err)
+	}
+	t.Flags, t.State, t.ExpiresAt, t.Time = ledger.Flags(flags), ledger.State(state), fromMicroPtr(expires), fromMicro(created)
+	return t, nil
+}
+
 func scanTransfers(rows *sql.Rows) ([]*ledger.Transfer, error) {
 	defer rows.Close()
 	var ts []*ledger.Transfer
 	for rows.Next() {
-		t := &ledger.Transfer{}
-		var flags, expires, created int64
-		var state string
-		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Released, &t.Code, &t.Memo,
-			&state, &expires, &created); err != nil {
-			return nil, fmt.Errorf("store: scan transfer: %w", err)
+		t, err := scanTransfer(rows)
+		if err != nil {
+			return nil, err
 		}
-		t.Flags, t.State, t.ExpiresAt, t.Time = ledger.Flags(flags), ledger.State(state), fromMicroPtr(expires), fromMicro(created)
 		ts = append(ts, t)
 	}
 	return ts, rows.Err()
