@@ -23,10 +23,11 @@ type Options struct {
 	// SweepEvery is how often expired holds are released. Default 1s.
 	SweepEvery time.Duration
 	// Linger is the longest the committer waits for more requests after
-	// the queue runs dry, and only when the previous batch gathered more
-	// than one request (under concurrency): callers it has just answered
-	// come back within microseconds, and one commit for twice the
-	// transfers costs far less than two. Default 1ms; negative disables.
+	// the queue runs dry, and only while the batch is smaller than the
+	// previous one and that one gathered several requests (under
+	// concurrency): callers it has just answered come back within
+	// microseconds, and one commit for twice the transfers costs far less
+	// than two. Default 1ms; negative disables.
 	Linger time.Duration
 	// Logger receives commit failures.
 	Logger *slog.Logger
@@ -136,7 +137,7 @@ func (l *Ledger) run() {
 	defer ticker.Stop()
 	var carry *request
 	sweepDue := true
-	concurrent := false // the previous batch gathered more than one request
+	last := 0 // requests in the previous batch: under steady load, the callers about to come back
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	for {
@@ -171,7 +172,7 @@ func (l *Ledger) run() {
 				continue
 			default:
 			}
-			if !concurrent || l.linger < 0 {
+			if last < 2 || len(batch) >= last || l.linger < 0 {
 				break
 			}
 			if deadline.IsZero() {
@@ -193,7 +194,7 @@ func (l *Ledger) run() {
 				break gather
 			}
 		}
-		concurrent = len(batch) > 1
+		last = len(batch)
 		select {
 		case <-ticker.C:
 			sweepDue = true
