@@ -71,6 +71,9 @@ func applyRequests(ctx context.Context, tx Tx, reqs [][]Transfer, sweep bool) ([
 	// Release holds that timed out before anything else, so their money is
 	// available to this batch and late posts see them expired.
 	for _, t := range expired {
+		if s := b.stored[t.Key]; s != nil {
+			t = s // the same hold, also loaded by key: one object, one state
+		}
 		b.expire(t)
 	}
 	for _, t := range b.stored {
@@ -250,11 +253,12 @@ func (b *batch) resolve(t *Transfer, post bool) Outcome {
 // expire releases a hold whose timeout passed, recording a void under a
 // key of the ledger's own.
 func (b *batch) expire(p *Transfer) {
-	if b.stateOf(p) != StatePending {
+	key := systemKeyPrefix + "expire:" + strconv.FormatInt(p.ID, 10)
+	if b.stateOf(p) != StatePending || b.added[key] != nil {
 		return
 	}
 	rec := &Transfer{
-		Key: systemKeyPrefix + "expire:" + strconv.FormatInt(p.ID, 10), Debit: p.Debit, Credit: p.Credit,
+		Key: key, Debit: p.Debit, Credit: p.Credit,
 		Amount: p.Amount, Flags: VoidPending, PendingKey: p.Key, PendingID: p.ID, Released: p.Amount, Code: "expire", Time: b.now, pending: p,
 	}
 	b.added[rec.Key] = rec

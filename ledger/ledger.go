@@ -218,8 +218,9 @@ func (l *Ledger) drain() {
 }
 
 // commit runs one transaction for the batch. If it fails, each request is
-// retried in a transaction of its own, so that one request that breaks the
-// database (it should not) cannot fail its neighbours.
+// retried in a transaction of its own without the sweep, so that one
+// request (or the release of expired holds) that breaks the database (it
+// should not) cannot fail its neighbours.
 func (l *Ledger) commit(batch []*request, sweep bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -233,7 +234,8 @@ func (l *Ledger) commit(batch []*request, sweep bool) {
 		out, err = applyRequests(ctx, tx, reqs, sweep)
 		return err
 	})
-	if err != nil && len(batch) > 1 {
+	if err != nil && (len(batch) > 1 || sweep) {
+		// Alone and without the sweep, each request can only fail by itself.
 		l.log.Warn("ledger: batch failed, retrying its requests one by one", "requests", len(batch), "err", err)
 		for _, r := range batch {
 			l.commit([]*request{r}, false)

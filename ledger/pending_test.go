@@ -96,3 +96,30 @@ func TestExpiredHoldsAreReleasedWithoutAnyCaller(t *testing.T) {
 		f.check(t)
 	})
 }
+
+// A late post of a hold that the same batch's sweep also finds expired must
+// release it once: the sweep and the key lookup load the hold separately.
+func TestSweepAndLatePostExpireAHoldOnce(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC))
+	storetest.EachWith(t, store.Options{Now: clock.Now}, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.submit(t, ledger.Transfer{Key: "h", Debit: f.purse, Credit: f.other, Amount: 2_00, Flags: ledger.Pending,
+			Timeout: time.Minute, Code: "bath"})
+		f.led.Close()
+		clock.Advance(time.Hour)
+		// A new committer sweeps in its first batch.
+		led := ledger.New(db, ledger.Options{SweepEvery: time.Hour})
+		defer led.Close()
+		out, err := led.Submit(t.Context(), []ledger.Transfer{{Key: "p", PendingKey: "h", Flags: ledger.PostPending}})
+		if err != nil {
+			t.Fatalf("late post: %v", err)
+		}
+		if out[0].Result != ledger.PendingExpired {
+			t.Errorf("late post: %v, want pending_expired", out[0].Result)
+		}
+		if p := f.balance(t, f.purse); p.DebitsPending != 0 || p.Balance != 10_00 {
+			t.Errorf("purse %+v, want the hold released once", p)
+		}
+		f.check(t)
+	})
+}
