@@ -102,6 +102,10 @@ func (db *DB) ChangeOperatorPassword(ctx context.Context, id int64, old, new str
 }
 
 // EnsureAdmin implements onecard.OperatorService. The administrator works
+
+// AdminUsername is the first administrator's login, made by EnsureAdmin.
+const AdminUsername = "admin"
+
 // for every school (SchoolID 0).
 func (db *DB) EnsureAdmin(ctx context.Context, pass string) (string, error) {
 	var n int
@@ -110,7 +114,7 @@ func (db *DB) EnsureAdmin(ctx context.Context, pass string) (string, error) {
 	} else if n > 0 {
 		return "", nil
 	}
-	o := &onecard.Operator{Username: "admin", Name: "Administrator", Role: onecard.RoleAdmin}
+	o := &onecard.Operator{Username: AdminUsername, Name: "Administrator", Role: onecard.RoleAdmin}
 	if pass == "" {
 		pass, o.MustChangePassword = oneTimePassword(), true
 	} else if err := validateOperatorPassword(pass); err != nil {

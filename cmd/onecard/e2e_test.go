@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// What `serve --demo` prints for people to log in with.
+var (
+	oneTimePasswordRE = regexp.MustCompile(`username (\S+), one-time password (\S+)`)
+	cardholderLoginRE = regexp.MustCompile(`school (\S+), card number (\S+) \(.*\), query PIN (\d{6})`)
+)
+
+// demoLoadTimeout allows for 1,000 argon2 PIN hashes on a busy two-core machine.
+const demoLoadTimeout = 3 * time.Minute
+
+// TestServeDemo checks the binary's contract end to end: serve --demo prints
+// working operator and cardholder credentials, serves /healthz and an
+// OpenAPI 3.1 document, stops on SIGTERM; check passes on the database it
+// left; a second start with --demo adds nothing and still knows the PINs
+// (the secret file was reused).
+func TestServeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real binary and loads 1,000 demo cardholders")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	env := childEnv("ONECARD_DATA_DIR=" + dir)
+
+	first := startChild(t, env, "serve", "--demo", "--addr", "127.0.0.1:0")
+	base := first.serving(demoLoadTimeout)
+	admin := oneTimePasswordRE.FindStringSubmatch(first.stderr.String())
+	login := cardholderLoginRE.FindStringSubmatch(first.stdout.String())
+	if admin == nil || login == nil {
+		t.Fatalf("serve --demo did not print the operator and cardholder logins")
+	}
+	school, number, pin := login[1], login[2], login[3]
+
+	c := newAPIClient(base)
+	resp, err := c.hc.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %v, %v", resp, err)
+	}
+	resp.Body.Close()
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]any
+	}
+	c.must(t, "GET", "/openapi.json", nil, &doc)
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") || doc.Paths["/api/v1/me"] == nil {
+		t.Errorf("openapi.json: version %q, %d paths", doc.OpenAPI, len(doc.Paths))
+	}
+
+	cardholderBalance(t, base, school, number, pin)
+
+	// The one-time password works once changed, and there is one school.
+	c.loginOperator(t, admin[1], admin[2])
+	const newPass = "e2e-password-0123"
+	c.must(t, "POST", "/api/v1/operators/me/password", map[string]string{"old": admin[2], "new": newPass}, nil)
+	c.loginOperator(t, admin[1], newPass)
+	demoID := onlySchool(t, c, school)
+
+	if code := first.stop(); code != exitOK {
+		t.Fatalf("serve exited %d after SIGTERM", code)
+	}
+	db := filepath.Join(dir, "onecard.db")
+	code, out, errOut := runBinary(t, env, "check", "--db", db)
+	if code != exitOK || !strings.Contains(out, "OK:") {
+		t.Fatalf("check after the demo: exit %d\n%s%s", code, out, errOut)
+	}
+
+	second := startChild(t, env, "serve", "--demo", "--addr", "127.0.0.1:0")
+	base = second.serving(demoLoadTimeout)
+	if strings.Contains(second.stderr.String(), "Created") {
+		t.Errorf("the second start created something again:\n%s", second.stderr.String())
+	}
+	if again := cardholderLoginRE.FindStringSubmatch(second.stdout.String()); again == nil || again[2] != number || again[3] != pin {
+		t.Errorf("the second start printed other credentials: %v", again)
+	}
+	cardholderBalance(t, base, school, number, pin)
+	c = newAPIClient(base)
+	c.loginOperator(t, admin[1], newPass)
+	if id := onlySchool(t, c, school); id != demoID {
+		t.Errorf("school %d became %d", demoID, id)
+	}
+	var list struct{ Total int }
+	c.must(t, "GET", fmt.Sprintf("/api/v1/schools/%d/cardholders?limit=1", demoID), nil, &list)
+	if list.Total != 1000 {
+		t.Errorf("%d cardholders after two --demo starts, want 1000", list.Total)
+	}
+	if code := second.stop(); code != exitOK {
+		t.Fatalf("serve exited %d after SIGTERM", code)
+	}
+}
+
+// cardholderBalance logs in with the printed credentials and checks that
+// the app's home screen shows money and a working card.
+func cardholderBalance(t *testing.T, base, school, number, pin string) {
+	t.Helper()
+	c := newAPIClient(base)
+	var s struct{ Token string }
+	c.must(t, "POST", "/api/v1/auth/cardholder/login", map[string]string{"school": school, "number": number, "pin": pin}, &s)
+	c.token = s.Token
+	var me struct {
+		Cardholder struct{ Number string }
+		Balance    struct{ Purse, Transition, Total int64 }
+		Card       *struct{ State string }
+	}
+	c.must(t, "GET", "/api/v1/me", nil, &me)
+	if me.Cardholder.Number != number || me.Balance.Total <= 0 || me.Card == nil || me.Card.State != "active" {
+		t.Errorf("GET /api/v1/me: %+v", me)
+	}
+}
+
+// onlySchool checks that the deployment has exactly the one school and
+// returns its ID.
+func onlySchool(t *testing.T, c *apiClient, code string) int64 {
+	t.Helper()
+	var schools struct {
+		Items []struct {
+			ID   int64
+			Code string
+		}
+	}
+	c.must(t, "GET", "/api/v1/schools", nil, &schools)
+	if len(schools.Items) != 1 || schools.Items[0].Code != code {
+		t.Fatalf("schools: %+v", schools.Items)
+	}
+	return schools.Items[0].ID
+}
+
+// TestBenchLedgerJSON runs the benchmark briefly through the binary and
+// reads its JSON. It asserts what the run proves (durable commits, a clean
+// check), never how fast it was.
+func TestBenchLedgerJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	dir := t.TempDir()
+	code, out, errOut := runBinary(t, childEnv("ONECARD_DATA_DIR="+dir), "bench", "ledger", "--seconds", "1", "--json",
+		"--clients", "8", "--accounts", "1000")
+	var res struct {
+		Store     string `json:"store"`
+		Committed int64  `json:"committed"`
+		CheckOK   bool   `json:"check_ok"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("exit %d, stdout is not JSON (%v):\n%s%s", code, err, out, errOut)
+	}
+	if code != exitOK || !res.CheckOK || res.Committed == 0 || res.Store != "sqlite" {
+		t.Fatalf("exit %d, %+v\n%s", code, res, errOut)
+	}
+}
+
+// TestUnknownCommandBinary: the real binary exits 2 on an unknown command.
+func TestUnknownCommandBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the real binary")
+	}
+	code, _, errOut := runBinary(t, childEnv(), "frobnicate")
+	if code != exitUsage || !strings.Contains(errOut, "Usage:") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+}
