@@ -43,3 +43,17 @@ func (db *DB) greatest() string {
 	}
 	return "MAX"
 }
+
+// validCode accepts the short codes merchants and terminals are named by:
+// 2 to 32 lowercase letters, digits, hyphens or underscores.
+func validCode(code string) bool {
+	if len(code) < 2 || len(code) > 32 {
+		return false
+	}
+	for _, r := range code {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

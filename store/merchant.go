@@ -19,13 +19,7 @@ var merchantKinds = []string{"canteen", "bath", "network", "card_center", "shop"
 // has a floor of zero: refunds can only give back what it received.
 func (db *DB) CreateMerchant(ctx context.Context, m *onecard.Merchant) error {
 	m.Code = strings.ToLower(strings.TrimSpace(m.Code))
-	ok := len(m.Code) >= 2 && len(m.Code) <= 32
-	for _, r := range m.Code {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			ok = false
-		}
-	}
-	if !ok {
+	if !validCode(m.Code) {
 		return onecard.Errorf(onecard.EINVALID, "A merchant code is 2 to 32 lowercase letters, digits, hyphens or underscores.")
 	}
 	m.Name = strings.TrimSpace(m.Name)
