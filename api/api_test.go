@@ -133,6 +133,10 @@ func TestRoles(t *testing.T) {
 			{"deposit", "POST", fmt.Sprintf("/api/v1/cardholders/%d/deposits", p.ID), deposit, []onecard.Role{"admin", "operator", "finance"}, 200},
 			{"reset PIN", "POST", fmt.Sprintf("/api/v1/cardholders/%d/pins/consumption/reset", p.ID), nil, []onecard.Role{"admin", "operator"}, 204},
 			{"merchants", "GET", fmt.Sprintf("/api/v1/schools/%d/merchants", s.ID), nil, []onecard.Role{"admin", "operator", "finance", "auditor"}, 200},
+			{"terminals", "GET", fmt.Sprintf("/api/v1/schools/%d/terminals", s.ID), nil, []onecard.Role{"admin", "operator", "finance", "auditor"}, 200},
+			{"register terminal", "POST", fmt.Sprintf("/api/v1/schools/%d/terminals", s.ID), func() any {
+				return map[string]any{"code": e.name("pos"), "name": "POS", "kind": "pos"}
+			}, []onecard.Role{"admin"}, 201},
 			{"transfers", "POST", "/api/v1/transfers", transfer, []onecard.Role{"admin", "finance"}, 200},
 			{"ledger account", "GET", fmt.Sprintf("/api/v1/accounts/%d", p.Trans), nil, []onecard.Role{"admin", "finance", "auditor"}, 200},
 			{"me", "GET", "/api/v1/me", nil, nil, 200},

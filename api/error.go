@@ -216,3 +216,9 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// WriteError writes err as the API's error body for handlers outside huma
+// (the device API), so one code gets one status and one shape everywhere.
+func WriteError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	writeJSONError(w, errorFor(r.Context(), op, err))
+}

@@ -51,6 +51,9 @@ func (s *Server) routes() {
 	route(s, admins, op(post, "/schools/{id}/campuses", "create-campus", "schools", "Add a campus", created, notFound, conflict), s.createCampus)
 	route(s, readers, op(get, "/schools/{id}/merchants", "list-merchants", "merchants", "List a school's merchants", notFound), s.listMerchants)
 	route(s, admins, op(post, "/schools/{id}/merchants", "create-merchant", "merchants", "Add a merchant", created, notFound, conflict), s.createMerchant)
+	route(s, readers, op(get, "/schools/{id}/terminals", "list-terminals", "terminals", "List a school's terminals", notFound), s.listTerminals)
+	route(s, admins, op(post, "/schools/{id}/terminals", "create-terminal", "terminals", "Register a terminal and get its key", created, notFound, conflict), s.createTerminal)
+	route(s, admins, op(put, "/terminals/{id}/disabled", "set-terminal-disabled", "terminals", "Disable or re-enable a terminal", notFound), s.setTerminalDisabled)
 
 	// Cardholders.
 	route(s, hall, op(post, "/schools/{id}/cardholders", "create-cardholder", "cardholders", "Register a cardholder", created, notFound, conflict), s.createCardholder)

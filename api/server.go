@@ -33,6 +33,7 @@ type Config struct {
 	Auth        onecard.AuthService
 	Operators   onecard.OperatorService
 	Merchants   onecard.MerchantService
+	Terminals   onecard.TerminalService
 	Money       onecard.MoneyService
 	Ledger      ledger.Submitter
 	Accounts    ledger.Reader

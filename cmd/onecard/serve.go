@@ -14,6 +14,7 @@ import (
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/api"
 	"github.com/onecard-campus/onecard/demo"
+	"github.com/onecard-campus/onecard/device"
 	"github.com/onecard-campus/onecard/ledger"
 	"github.com/onecard-campus/onecard/store"
 )
@@ -96,11 +97,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/device/", device.New(device.Config{Terminals: db, Cards: db, Logger: log}))
+	mux.Handle("/", api.New(api.Config{
+		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Operators: db,
+		Merchants: db, Money: db, Terminals: db, Ledger: led, Accounts: db, Logger: log,
+	}))
 	srv := &http.Server{
-		Handler: api.New(api.Config{
-			Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Operators: db,
-			Merchants: db, Money: db, Ledger: led, Accounts: db, Logger: log,
-		}),
+		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
