@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onecard-campus/onecard"
+	"github.com/onecard-campus/onecard/purse"
 )
 
 // Client calls the device API as one terminal, signing every request. The
@@ -85,4 +86,36 @@ func (c *Client) Whoami(ctx context.Context) (*Whoami, error) {
 func (c *Client) Blacklist(ctx context.Context, since int64) (*BlacklistDelta, error) {
 	var d BlacklistDelta
 	return &d, c.Do(ctx, http.MethodGet, "/device/v1/blacklist?since="+strconv.FormatInt(since, 10), nil, &d)
+}
+
+// SAM returns the key a POS or bath controller's SAM holds.
+func (c *Client) SAM(ctx context.Context) (*SAMKey, error) {
+	var k SAMKey
+	return &k, c.Do(ctx, http.MethodGet, "/device/v1/sam", nil, &k)
+}
+
+// Tap asks whether the card may be charged.
+func (c *Client) Tap(ctx context.Context, req *TapRequest) (*TapDecision, error) {
+	var d TapDecision
+	return &d, c.Do(ctx, http.MethodPost, "/device/v1/taps", req, &d)
+}
+
+// AuthorizeLoad asks for the MAC2 of a load the card opened.
+func (c *Client) AuthorizeLoad(ctx context.Context, req *LoadRequest) (*LoadAuthorization, error) {
+	var a LoadAuthorization
+	return &a, c.Do(ctx, http.MethodPost, "/device/v1/loads", req, &a)
+}
+
+// ConfirmLoad reports the card's TAC of a completed load.
+func (c *Client) ConfirmLoad(ctx context.Context, req *ConfirmLoadRequest) error {
+	return c.Do(ctx, http.MethodPost, "/device/v1/loads/confirm", req, nil)
+}
+
+// UploadRecords uploads purchase records and returns one result each.
+func (c *Client) UploadRecords(ctx context.Context, records []purse.Record) ([]RecordResult, error) {
+	var r RecordsResponse
+	if err := c.Do(ctx, http.MethodPost, "/device/v1/records", &RecordsRequest{Records: records}, &r); err != nil {
+		return nil, err
+	}
+	return r.Results, nil
 }
