@@ -46,6 +46,11 @@ type Card struct {
 	LastLoad     *LoadResult     `json:"last_load,omitempty"`
 	LastPurchase *PurchaseResult `json:"last_purchase,omitempty"`
 
+	// Bath is a bath in progress (PBOC's compound purchase record): kept in
+	// the card's file, not its RAM, so that it survives the card leaving the
+	// water controller until that controller writes the unused part back.
+	Bath *BathSession `json:"bath,omitempty"`
+
 	// Rand supplies the card's randoms; nil means crypto/rand. Tests set it
 	// for fixed vectors.
 	Rand io.Reader `json:"-"`

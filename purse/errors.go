@@ -39,4 +39,7 @@ var (
 	// ErrUnresolved: the terminal cannot tell whether its unfinished purchase
 	// happened (the card has done other purchases since); it gave it up.
 	ErrUnresolved = onecard.Errorf(onecard.ECONFLICT, "The unfinished purchase on this card cannot be confirmed; it was set aside. Tap again to pay.")
+	// ErrBathElsewhere: the card has a bath in progress at another water
+	// controller; only that one can write the unused part back.
+	ErrBathElsewhere = onecard.Errorf(onecard.ECONFLICT, "This card has a bath in progress at another water controller; insert it there first.")
 )

@@ -80,15 +80,26 @@ func (t *Type) UnmarshalText(b []byte) error {
 //	purchase MAC2  purchase session key  18     tag 02 (1) | type 06 (1) | amount (8) | balance after (8)
 //	TAC            card TAC key          40     tag 03 (1) | type (1) | amount (8) | balance after (8) | counter (2) |
 //	                                            terminal id (8) | terminal seq (4) | time (8)
+//	bath MAC1      purchase session key  34     tag 01 (1) | type 09 (1) | amount (8) | held before (8) | terminal id (8) | time (8)
+//	bath MAC2      purchase session key  26     tag 02 (1) | type 09 (1) | amount (8) | held after (8) | balance after (8)
+//	settle MAC1    purchase session key  34     tag 04 (1) | type 09 (1) | used (8) | held (8) | terminal id (8) | time (8)
+//	settle MAC2    purchase session key  18     tag 05 (1) | type 09 (1) | used (8) | balance after (8)
+//
+// A bath's session key is fixed for the whole bath: it binds the random and
+// offline counter the card gave when the bath began and the controller's
+// sequence for it. A bath's TAC is an ordinary TAC of type 09 over the amount
+// actually used, with the card's counter at settlement.
 //
 // The session keys already bind the card's random and counter (and for a
 // purchase the terminal sequence), as in PBOC. A TAC's counter is the
 // transaction's own number: the card's counter after it (the first load is
 // 1). A load has no terminal sequence: 0.
 const (
-	tagMAC1 byte = 0x01
-	tagMAC2 byte = 0x02
-	tagTAC  byte = 0x03
+	tagMAC1       byte = 0x01
+	tagMAC2       byte = 0x02
+	tagTAC        byte = 0x03
+	tagSettleMAC1 byte = 0x04
+	tagSettleMAC2 byte = 0x05
 )
 
 // message appends fixed-width big-endian fields.
@@ -117,6 +128,22 @@ func purchaseMAC1(k Key, amount int64, term TerminalID, when time.Time) MAC {
 
 func purchaseMAC2(k Key, amount, balanceAfter int64) MAC {
 	return mac(k, newMessage(tagMAC2, TypePurchase).i64(amount).i64(balanceAfter))
+}
+
+func bathMAC1(k Key, amount, held int64, term TerminalID, when time.Time) MAC {
+	return mac(k, newMessage(tagMAC1, TypeCompound).i64(amount).i64(held).term(term).time(when))
+}
+
+func bathMAC2(k Key, amount, held, balanceAfter int64) MAC {
+	return mac(k, newMessage(tagMAC2, TypeCompound).i64(amount).i64(held).i64(balanceAfter))
+}
+
+func settleMAC1(k Key, used, held int64, term TerminalID, when time.Time) MAC {
+	return mac(k, newMessage(tagSettleMAC1, TypeCompound).i64(used).i64(held).term(term).time(when))
+}
+
+func settleMAC2(k Key, used, balanceAfter int64) MAC {
+	return mac(k, newMessage(tagSettleMAC2, TypeCompound).i64(used).i64(balanceAfter))
 }
 
 // tacFields are what a TAC covers.

@@ -65,8 +65,8 @@ func (rec *Record) consistent() bool {
 	case TypeLoad:
 		return rec.TerminalSeq == 0 && rec.BalanceBefore <= math.MaxInt64-rec.Amount &&
 			rec.BalanceAfter == rec.BalanceBefore+rec.Amount
-	case TypePurchase:
+	case TypePurchase, TypeCompound:
 		return rec.BalanceAfter == rec.BalanceBefore-rec.Amount
 	}
-	return false // TypeCompound waits for the card's compound purchase
+	return false
 }

@@ -45,7 +45,7 @@ func TestVerifyRecordBad(t *testing.T) {
 		{name: "type load, balances swapped", mutate: func(r *purse.Record) {
 			r.Type, r.TerminalSeq, r.BalanceBefore, r.BalanceAfter = purse.TypeLoad, 0, r.BalanceAfter, r.BalanceBefore
 		}, want: purse.ErrBadTAC},
-		{name: "type compound", mutate: func(r *purse.Record) { r.Type = purse.TypeCompound }, want: purse.ErrBadRecord},
+		{name: "a purchase relabelled compound", mutate: func(r *purse.Record) { r.Type = purse.TypeCompound }, want: purse.ErrBadTAC},
 		{name: "negative balance after", mutate: func(r *purse.Record) { r.BalanceBefore, r.BalanceAfter = 0, -1250 }, want: purse.ErrBadRecord},
 		{name: "zero amount", mutate: func(r *purse.Record) { r.Amount, r.BalanceAfter = 0, r.BalanceBefore }, want: purse.ErrBadRecord},
 		{name: "zero counter", mutate: func(r *purse.Record) { r.Counter = 0 }, want: purse.ErrBadRecord},
