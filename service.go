@@ -72,6 +72,9 @@ type CardService interface {
 	Card(ctx context.Context, id int64) (*Card, error)
 	// ActiveCard returns the cardholder's active card. ENOTFOUND when none.
 	ActiveCard(ctx context.Context, cardholderID int64) (*Card, error)
+	// CardByUID finds a card of a school by its chip serial (hex), as a
+	// terminal reads it. ENOTFOUND.
+	CardByUID(ctx context.Context, schoolID int64, uid string) (*Card, error)
 	// Cards lists all of a cardholder's cards, newest first.
 	Cards(ctx context.Context, cardholderID int64) ([]*Card, error)
 	// ReportLost blocks a card. ECONFLICT if already lost or cancelled.
@@ -85,7 +88,9 @@ type CardService interface {
 	// Replace charges the school's replacement fee (transition balance
 	// first, then purse), cancels and blacklists the old card and issues a
 	// new one that carries the purse shadow. The key makes a retry return
-	// the same new card. EINSUFFICIENT, ECONFLICT, ENOTFOUND.
+	// the same new card, whether it names the old card or the new one (a
+	// machine that lost the answer finds the new card active).
+	// EINSUFFICIENT, ECONFLICT, ENOTFOUND.
 	Replace(ctx context.Context, cardID int64, key string) (*Card, error)
 	// Cancel ends a card for good. ECONFLICT if already cancelled.
 	Cancel(ctx context.Context, cardID int64) (*Card, error)

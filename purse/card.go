@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	onecard "github.com/onecard-campus/onecard"
@@ -20,10 +21,10 @@ func ParseUID(s string) (UID, error) {
 }
 
 // String returns the UID in hex, as onecard.Card.UID stores it.
-func (u UID) String() string { return string(hexText(u[:])) }
+func (u UID) String() string { return strings.ToUpper(string(hexText(u[:]))) }
 
 // MarshalText encodes the UID as hex.
-func (u UID) MarshalText() ([]byte, error) { return hexText(u[:]), nil }
+func (u UID) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
 
 // UnmarshalText decodes a hex UID.
 func (u *UID) UnmarshalText(b []byte) error { return unhexText(u[:], b, "UID") }

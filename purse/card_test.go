@@ -170,7 +170,7 @@ func TestCardJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{`"uid":"041a2b3c4d5e6f80"`, `"purchase":"54650fbc58332d0cc45f6f943be6a2c5"`, `"last_purchase":{"counter":1`} {
+	for _, s := range []string{`"uid":"041A2B3C4D5E6F80"`, `"purchase":"54650fbc58332d0cc45f6f943be6a2c5"`, `"last_purchase":{"counter":1`} {
 		if !strings.Contains(string(b), s) {
 			t.Errorf("card JSON lacks %s: %s", s, b)
 		}

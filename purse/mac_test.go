@@ -37,8 +37,8 @@ func TestMessageBytes(t *testing.T) {
 
 // TestTextForms: the hex and name forms used in JSON, and their refusals.
 func TestTextForms(t *testing.T) {
-	u, err := ParseUID("041A2B3C4D5E6F80")
-	if err != nil || u.String() != "041a2b3c4d5e6f80" {
+	u, err := ParseUID("041a2b3c4d5e6f80") // either case in, upper case out, as the store keeps UIDs
+	if err != nil || u.String() != "041A2B3C4D5E6F80" {
 		t.Errorf("ParseUID = %v, %v", u, err)
 	}
 	for _, s := range []string{"", "041a2b3c4d5e6f", "041a2b3c4d5e6f8", "041a2b3c4d5e6f8000", "zz1a2b3c4d5e6f80"} {

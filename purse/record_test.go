@@ -93,7 +93,7 @@ func TestRecordJSON(t *testing.T) {
 	if err := is.VerifyRecord(&got); err != nil {
 		t.Errorf("VerifyRecord after JSON %s: %v", b, err)
 	}
-	want := `{"type":"purchase","uid":"041a2b3c4d5e6f80","number":"20256f80","counter":1,` +
+	want := `{"type":"purchase","uid":"041A2B3C4D5E6F80","number":"20256F80","counter":1,` +
 		`"terminal_id":1108101562375,"terminal_seq":7,"amount":1250,"balance_before":5000,"balance_after":3750,` +
 		`"time":"2025-09-01T11:45:00Z","tac":"661b4036310c5f4f"}`
 	if string(b) != want {

@@ -106,6 +106,11 @@ func (db *DB) Card(ctx context.Context, id int64) (*onecard.Card, error) {
 	return findCard(ctx, db, `id = ?`, id)
 }
 
+// CardByUID implements onecard.CardService.
+func (db *DB) CardByUID(ctx context.Context, schoolID int64, uid string) (*onecard.Card, error) {
+	return findCard(ctx, db, `school_id = ? AND uid = ?`, schoolID, strings.ToUpper(uid))
+}
+
 // ActiveCard implements onecard.CardService.
 func (db *DB) ActiveCard(ctx context.Context, cardholderID int64) (*onecard.Card, error) {
 	c, err := findCard(ctx, db, `cardholder_id = ? AND status = 'active'`, cardholderID)

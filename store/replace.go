@@ -38,7 +38,7 @@ func (db *DB) Replace(ctx context.Context, cardID int64, key string) (*onecard.C
 		var oldID, newID int64
 		err := tx.queryRow(ctx, `SELECT id, replaced_by FROM cards WHERE replace_key = ?`, key).Scan(&oldID, &newID)
 		switch {
-		case err == nil && oldID != cardID:
+		case err == nil && oldID != cardID && newID != cardID:
 			return onecard.Errorf(onecard.ECONFLICT, "Request key %q was already used to replace another card.", key)
 		case err == nil:
 			c, err = findCard(ctx, tx, `id = ?`, newID)

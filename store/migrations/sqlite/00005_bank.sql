@@ -1,0 +1,14 @@
+-- +goose Up
+-- The bank card bound to a cardholder for loads at kiosks and bank top-ups:
+-- a masked number to show and a keyed hash to match, never the number.
+CREATE TABLE bank_bindings (
+    cardholder_id INTEGER PRIMARY KEY REFERENCES cardholders (id),
+    bank          TEXT NOT NULL,
+    card_masked   TEXT NOT NULL,
+    card_hash     BLOB NOT NULL,
+    bound_via     TEXT NOT NULL,
+    bound_at      INTEGER NOT NULL
+);
+
+-- +goose Down
+DROP TABLE bank_bindings;
