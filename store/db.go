@@ -110,10 +110,30 @@ func (db *DB) Close() error {
 // connection of its own and sends BEGIN with its first statements, so the
 // ledger's hot path can pipeline everything it reads into one round trip.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
+	return db.write1(ctx, true, fn)
+}
+
+// writeEphemeral runs fn in a write transaction whose commit need not wait
+// for the disk, for state a crash may lose without harm (request nonces:
+// every call that moves money is idempotent by its own key). On PostgreSQL
+// synchronous_commit is off for the transaction; on SQLite the commit skips
+// its fsync, and the next durable commit writes it out.
+func (db *DB) writeEphemeral(ctx context.Context, fn func(*Tx) error) error {
+	return db.write1(ctx, false, fn)
+}
+
+func (db *DB) write1(ctx context.Context, durable bool, fn func(*Tx) error) (err error) {
 	tx := &Tx{db: db, now: db.now().Truncate(time.Microsecond)}
 	if db.dialect == SQLite {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
+		if !durable {
+			// The single writer connection: no other write runs until FULL is back.
+			if _, err := db.write.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+				return fmt.Errorf("store: relax sync: %w", err)
+			}
+			defer db.write.ExecContext(context.Background(), "PRAGMA synchronous=FULL")
+		}
 		if tx.sqlTx, err = db.write.BeginTx(ctx, nil); err != nil {
 			return fmt.Errorf("store: begin: %w", err)
 		}
@@ -124,6 +144,12 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 		defer tx.conn.Close()
 		tx.q = tx.conn
+	}
+	if !durable && db.dialect == Postgres {
+		if _, err := tx.exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			tx.rollback()
+			return fmt.Errorf("store: relax sync: %w", err)
+		}
 	}
 	if err := fn(tx); err != nil {
 		tx.rollback()

@@ -132,12 +132,15 @@ func (db *DB) TerminalKey(ctx context.Context, schoolCode, terminalCode string) 
 }
 
 // UseNonce implements onecard.TerminalService. About one call in a hundred
-// also forgets nonces older than the window, keeping the table small.
+// also forgets nonces older than the window, keeping the table small. The
+// write does not wait for the disk: a crash may forget recent nonces, which
+// lets a captured request be replayed once more, and every device call that
+// moves money is idempotent by its own key, so a replay moves nothing.
 func (db *DB) UseNonce(ctx context.Context, terminalID int64, nonce string, window time.Duration) error {
 	if n := len(nonce); n < 16 || n > 64 {
 		return onecard.Errorf(onecard.EINVALID, "A request nonce has 16 to 64 characters.")
 	}
-	return db.Write(ctx, func(tx *Tx) error {
+	return db.writeEphemeral(ctx, func(tx *Tx) error {
 		_, err := tx.exec(ctx, `INSERT INTO terminal_nonces (terminal_id, nonce, seen_at) VALUES (?, ?, ?)`, terminalID, nonce, micro(tx.now))
 		if isUniqueViolation(err) {
 			return onecard.Errorf(onecard.ECONFLICT, "This request was already received (replayed nonce).")
