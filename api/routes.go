@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	route(s, hall, op(post, "/cards/{id}/freeze", "freeze-card", "cards", "Freeze a card", notFound, conflict), s.freezeCard)
 	route(s, hall, op(post, "/cards/{id}/unfreeze", "unfreeze-card", "cards", "Lift a freeze", notFound, conflict), s.onCard(onecard.CardService.Unfreeze))
 	route(s, hall, op(post, "/cards/{id}/replace", "replace-card", "cards", "Replace a card (fee charged, balance carried)", notFound, conflict), s.replaceCard)
+	route(s, hall, op(post, "/cards/{id}/correct-balance", "correct-card-balance", "cards", "Correct a card-vs-account mismatch (over/short) and lift its freeze", notFound, conflict), s.correctBalance)
 	route(s, hall, op(post, "/cards/{id}/cancel", "cancel-card", "cards", "Cancel a card for good", notFound, conflict), s.onCard(onecard.CardService.Cancel))
 	route(s, readers, op(get, "/schools/{id}/blacklist", "blacklist", "cards", "Blocked-card changes since a version", notFound), s.blacklist)
 

@@ -35,6 +35,7 @@ type Config struct {
 	Merchants   onecard.MerchantService
 	Terminals   onecard.TerminalService
 	Money       onecard.MoneyService
+	Balances    BalanceCorrector
 	Ledger      ledger.Submitter
 	Accounts    ledger.Reader
 	// Logger receives internal errors with their real cause; nil means

@@ -49,7 +49,7 @@ func newTestServer(t *testing.T, dialect string) *env {
 	t.Cleanup(func() { l.Close() }) // before the store closes: cleanups run last-in first-out
 	h := api.New(api.Config{
 		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Operators: db,
-		Merchants: db, Money: db, Terminals: db, Ledger: l, Accounts: db, Logger: logger,
+		Merchants: db, Money: db, Terminals: db, Ledger: l, Accounts: db, Balances: db, Logger: logger,
 	})
 	e := &env{t: t, h: h, logs: logs}
 	once, err := db.EnsureAdmin(context.Background(), "")

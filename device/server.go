@@ -21,6 +21,9 @@ const maxBody = 2 << 20
 type Config struct {
 	Terminals onecard.TerminalService
 	Cards     onecard.CardService
+	// Backend serves the purse calls (SAM, taps, loads, records); without
+	// one those routes are not served.
+	Backend Backend
 	// Now is the server's clock; tests swap it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -43,6 +46,13 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.handle("GET /device/v1/terminal", s.whoami)
 	s.handle("GET /device/v1/blacklist", s.blacklist)
+	if cfg.Backend != nil {
+		s.handle("GET /device/v1/sam", s.sam)
+		s.handle("POST /device/v1/taps", s.tap)
+		s.handle("POST /device/v1/loads", s.load)
+		s.handle("POST /device/v1/loads/confirm", s.confirmLoad)
+		s.handle("POST /device/v1/records", s.records)
+	}
 	return s
 }
 
