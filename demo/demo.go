@@ -1,10 +1,12 @@
 // Package demo loads a demo school into a store: two campuses, five
-// merchants and 1,000 cardholders with Chinese names, resident ID numbers
-// with correct check digits, phones, issued cards and cash deposits. The
-// people are generated from a fixed seed, so every load creates the same
-// ones and the docs can cite a sample cardholder and their initial PIN.
+// merchants with their terminals, and 1,000 cardholders with Chinese names,
+// resident ID numbers with correct check digits, phones, issued cards and
+// cash deposits. The people are generated from a fixed seed, so every load
+// creates the same ones and the docs can cite a sample cardholder and their
+// initial PIN.
 //
-// `onecard serve --demo` calls Load; tests and benchmarks may too.
+// `onecard serve --demo` calls Load, then WriteKit for `onecard sim` (kit.go);
+// tests and benchmarks may call Load too.
 package demo
 
 import (
@@ -82,9 +84,10 @@ func load(ctx context.Context, db *store.DB, led ledger.Submitter, ps []person) 
 		SamplePIN: onecard.InitialPIN(school.Settings.InitialPIN, ps[0].IDNumber)}
 
 	// The deposits are the last step and one atomic batch: if the last one
-	// is stored, everything before it is too.
+	// is stored, everything before it is too. Terminals came later than the
+	// rest of the demo: a school loaded before them gets them now.
 	if _, err := db.TransferByKey(ctx, depositKey(ps[len(ps)-1])); err == nil {
-		return info, nil
+		return info, ensureTerminals(ctx, db, school)
 	} else if onecard.ErrorCode(err) != onecard.ENOTFOUND {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -94,6 +97,9 @@ func load(ctx context.Context, db *store.DB, led ledger.Submitter, ps []person) 
 		campuses[c.Name] = c.ID
 	}
 	if err := ensureMerchants(ctx, db, school.ID, campuses); err != nil {
+		return nil, err
+	}
+	if err := ensureTerminals(ctx, db, school); err != nil {
 		return nil, err
 	}
 	holders, err := ensureCardholders(ctx, db, school.ID, campuses, ps)

@@ -46,7 +46,7 @@ func TestCommandLine(t *testing.T) {
 		{"-h", []string{"-h"}, exitOK, "onecard check"},
 		{"--help", []string{"--help"}, exitOK, "onecard serve"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
-		{"sim is not here yet", []string{"sim"}, exitUsage, "unknown command"},
+		{"sim without simulation", []string{"sim"}, exitUsage, "onecard sim pos"},
 		{"serve -h", []string{"serve", "-h"}, exitOK, "-addr"},
 		{"serve bad flag", []string{"serve", "--bogus"}, exitUsage, "-bogus"},
 		{"serve extra argument", []string{"serve", "now"}, exitUsage, `unexpected argument "now"`},

@@ -22,6 +22,8 @@ Usage:
   onecard serve [--db URL] [--addr HOST:PORT] [--demo] [--data-dir DIR]
   onecard check [--db URL] [--data-dir DIR]
   onecard bench ledger [--db URL] [--seconds N] [--clients N] [--accounts N] [--per-request N] [--json]
+  onecard sim pos [--server URL] --card NUMBER --amount YUAN [--terminal CODE] [--pin PIN]
+  onecard sim lunch [--server URL] [--seconds N] [--cards N] [--pos N] [--offline SHARE] [--json]
   onecard help
 
 Commands:
@@ -30,6 +32,8 @@ Commands:
                 their bounds, the hash chain is intact, no key is stored twice;
                 exits 1 on any violation
   bench ledger  measure committed transfers per second and latency in a scratch database
+  sim pos       tap a demo card at a demo canteen POS of a "serve --demo" server
+  sim lunch     replay a lunch rush on a "serve --demo" server: what it spent, rate, latency
   help          show this text
 
 --db takes a postgres:// URL or an SQLite file path. "onecard COMMAND -h" lists a command's flags.
@@ -84,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return check(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, rest, getenv, stdout, stderr)
+	case "sim":
+		return simCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

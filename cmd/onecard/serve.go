@@ -86,9 +86,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := ensureAdmin(ctx, db, getenv, stderr); err != nil {
 		return err
 	}
-	var info *demo.Info
+	var (
+		info       *demo.Info
+		kit        *demo.Kit
+		kitHandler http.Handler
+	)
 	if c.demo {
 		if info, err = loadDemo(ctx, db, led, log); err != nil {
+			return err
+		}
+	}
+	if info != nil {
+		if kit, kitHandler, err = demoKit(ctx, db, c.dataDir, log); err != nil {
 			return err
 		}
 	}
@@ -98,10 +107,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/device/", device.New(device.Config{Terminals: db, Cards: db, Logger: log}))
+	if kitHandler != nil {
+		mux.Handle(demo.KitPath, kitHandler) // --demo only: the kit holds the demo's keys
+	}
+	devices := device.New(device.Config{Terminals: db, Cards: db, Backend: db, Logger: log})
+	devices.HandleServices(device.Services{Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Banks: db, Issuer: db})
+	mux.Handle("/device/", devices)
 	mux.Handle("/", api.New(api.Config{
 		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Operators: db,
-		Merchants: db, Money: db, Terminals: db, Ledger: led, Accounts: db, Logger: log,
+		Merchants: db, Money: db, Terminals: db, Balances: db, Ledger: led, Accounts: db, Logger: log,
 	}))
 	srv := &http.Server{
 		Handler:           mux,
@@ -116,6 +130,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("serving", "addr", ln.Addr().String(), "store", db.Dialect())
 	if info != nil {
 		printDemo(stdout, base, info)
+		printDemoKit(stdout, base, c.dataDir, info, kit)
 	}
 	// Last, so that a script waiting for this line finds the rest printed.
 	fmt.Fprintf(stdout, "Serving on %s (Ctrl-C to stop). API description: %s/openapi.json\n", base, base)

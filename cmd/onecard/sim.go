@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/onecard-campus/onecard/sim"
+)
+
+const simUsage = `Usage: onecard sim pos|lunch [--server URL] [--state DIR] [flags]
+
+Drive the device API of an "onecard serve --demo" server with the demo school's terminals
+and virtual cards, found from the server's address alone (it hands its demo kit to clients
+on its own machine). The cards and terminals are kept in a state directory, default
+~/.onecard-sim/HOST_PORT/, and evolve from run to run as real ones do.
+
+Simulations:
+  pos    one tap of a card at a canteen POS: the server's check, a claim of the
+         transition balance, the purchase, the record's upload
+         onecard sim pos --card NUMBER --amount 12.50 [--terminal CODE] [--pin PIN]
+  lunch  a lunch rush: many POS at once, a share of them offline uploading later;
+         prints what it spent and the rate and latency it saw
+         onecard sim lunch --seconds N [--cards 2000] [--pos 120] [--offline 0.2] [--json]
+`
+
+// simCmd dispatches `onecard sim WHAT`.
+func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, simUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "pos":
+		return simPOS(ctx, args[1:], stdout, stderr)
+	case "lunch":
+		return simLunch(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, simUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "onecard sim: unknown simulation %q\n\n%s", args[0], simUsage)
+	return errUsage
+}
+
+// openSim opens the simulator's state for a server and says on stderr what
+// it found worth telling.
+func openSim(ctx context.Context, server, dir string, stderr io.Writer) (*sim.State, error) {
+	st, err := sim.Open(ctx, server, dir)
+	if err != nil {
+		return nil, err
+	}
+	printNotes(st, stderr)
+	return st, nil
+}
+
+// printNotes writes the state's notes since the last call.
+func printNotes(st *sim.State, stderr io.Writer) {
+	for _, n := range st.TakeNotes() {
+		fmt.Fprintln(stderr, n)
+	}
+}
+
+// explain adds what a person can do about a simulator failure.
+func explain(err error) error {
+	if err != nil && strings.Contains(err.Error(), "status 404") {
+		return fmt.Errorf("%w\n(the server answers 404 to this device call: it does not serve the purse calls of docs/DEVICE_API.md yet)", err)
+	}
+	return err
+}
