@@ -474,12 +474,19 @@ func TestCashAndBankLoads(t *testing.T) {
 			{"cash at a POS", w.pos, device.LoadCash, 10_00, onecard.EFORBIDDEN},
 			{"a claim at a cash machine", w.cash, device.LoadClaim, 10_00, onecard.EFORBIDDEN},
 			{"a bank load at a cash machine", w.cash, device.LoadBank, 10_00, onecard.EFORBIDDEN},
+			{"a bank load with no bank card bound", w.kiosk, device.LoadBank, 10_00, onecard.ECONFLICT},
 			{"¥300 from the bank", w.kiosk, device.LoadBank, 300_00, ""},
 			{"¥250 more is over ¥500 a day", w.kiosk, device.LoadBank, 250_00, onecard.ELIMIT},
 			{"¥200 more is exactly ¥500", w.kiosk, device.LoadBank, 200_00, ""},
 			{"over the purse ceiling", w.cash, device.LoadCash, 300_00, onecard.ELIMIT},
 			{"an unknown kind", w.kiosk, "gift", 10_00, onecard.EINVALID},
 		} {
+			if c.name == "¥300 from the bank" {
+				if _, err := w.db.BindBankCard(ctx, h.ID, &onecard.NewBankBinding{Bank: "交通银行", HolderName: h.Name, IDNumber: h.id,
+					CardNumber: "6222020000000000018", Via: "kiosk"}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			t.Run(c.name, func(t *testing.T) { wantCode(t, w.load(c.client, c.kind, h, c.amount), c.code) })
 		}
 		w.wantBooks(h, books{Card: 770_00, Purse: 770_00})

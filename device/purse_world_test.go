@@ -102,6 +102,7 @@ type holder struct {
 	card  *onecard.Card
 	image *purse.Card
 	pin   string
+	id    string // the ID number, for binding a bank card
 }
 
 // newHolder registers a student, issues a card with a fresh UID and
@@ -122,7 +123,7 @@ func (w *purseWorld) newHolder() *holder {
 		w.t.Fatal(err)
 	}
 	return &holder{Cardholder: h, card: c, image: w.issuer.Personalize(uid, h.Number, w.school.Settings.PurseCeiling),
-		pin: onecard.InitialPIN(onecard.PINLastSixDigits, id)}
+		pin: onecard.InitialPIN(onecard.PINLastSixDigits, id), id: id}
 }
 
 // deposit puts cash on a cardholder's transition balance at the counter.

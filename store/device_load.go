@@ -158,7 +158,15 @@ func (db *DB) AuthorizeLoad(ctx context.Context, t *onecard.Terminal, req *devic
 			if from, err = tx.systemAccount(ctx, pc.card.SchoolID, KindClearingBank); err != nil {
 				return err
 			}
-			code, memo = codeBankLoad, "bank load at "+t.Name
+			// 圈存 comes from the bank card bound to the card (seed 001 Part 02).
+			var bank, masked string
+			err := tx.queryRow(ctx, `SELECT bank, card_masked FROM bank_bindings WHERE cardholder_id = ?`, pc.holder.ID).Scan(&bank, &masked)
+			if errors.Is(err, sql.ErrNoRows) {
+				return onecard.Errorf(onecard.ECONFLICT, "No bank card is bound to this card. Bind one at a kiosk first.")
+			} else if err != nil {
+				return fmt.Errorf("store: unable to load bank binding: %w", err)
+			}
+			code, memo = codeBankLoad, bank+" "+masked+" at "+t.Name
 			today, err := tx.bankLoadsSince(ctx, pc.holder.ID, s.Settings.DayStart(tx.now))
 			if err != nil {
 				return err
