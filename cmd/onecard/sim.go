@@ -9,7 +9,7 @@ import (
 	"github.com/onecard-campus/onecard/sim"
 )
 
-const simUsage = `Usage: onecard sim pos|lunch [--server URL] [--state DIR] [flags]
+const simUsage = `Usage: onecard sim pos|bath|kiosk|lunch [--server URL] [--state DIR] [flags]
 
 Drive the device API of an "onecard serve --demo" server with the demo school's terminals
 and virtual cards, found from the server's address alone (it hands its demo kit to clients
@@ -20,6 +20,14 @@ Simulations:
   pos    one tap of a card at a canteen POS: the server's check, a claim of the
          transition balance, the purchase, the record's upload
          onecard sim pos --card NUMBER --amount 12.50 [--terminal CODE] [--pin PIN]
+  bath   one bath at a water controller: pre-debit 1 yuan, the water, the write-back
+         of the unused part, the record's upload (insert mode; key mode takes
+         further pre-debits while the card stays in)
+         onecard sim bath --card NUMBER [--mode insert|key] [--litres N | --seconds N] [--price FEN]
+  kiosk  one action at a kiosk (圈存机): claim, load (圈存 from the bound bank card),
+         bind, report-lost, unlock, pin
+         onecard sim kiosk --card NUMBER claim
+         onecard sim kiosk --card NUMBER load --amount 100
   lunch  a lunch rush: many POS at once, a share of them offline uploading later;
          prints what it spent and the rate and latency it saw
          onecard sim lunch --seconds N [--cards 2000] [--pos 120] [--offline 0.2] [--json]
@@ -34,6 +42,10 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	switch args[0] {
 	case "pos":
 		return simPOS(ctx, args[1:], stdout, stderr)
+	case "bath":
+		return simBath(ctx, args[1:], stdout, stderr)
+	case "kiosk":
+		return simKiosk(ctx, args[1:], stdout, stderr)
 	case "lunch":
 		return simLunch(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -20,8 +20,7 @@ func TestSimCommandLine(t *testing.T) {
 	}{
 		{"help lists sim", []string{"help"}, exitOK, "onecard sim lunch"},
 		{"sim help", []string{"sim", "help"}, exitOK, "onecard sim pos --card NUMBER"},
-		{"bath is not here yet", []string{"sim", "bath"}, exitUsage, `unknown simulation "bath"`},
-		{"kiosk is not here yet", []string{"sim", "kiosk"}, exitUsage, `unknown simulation "kiosk"`},
+		{"unknown simulation", []string{"sim", "cash"}, exitUsage, `unknown simulation "cash"`},
 		{"pos -h", []string{"sim", "pos", "-h"}, exitOK, "-terminal"},
 		{"pos without card", []string{"sim", "pos", "--amount", "12.50"}, exitUsage, "--card and --amount are required"},
 		{"pos without amount", []string{"sim", "pos", "--card", "2021010001"}, exitUsage, "--card and --amount are required"},
