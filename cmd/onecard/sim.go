@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/onecard-campus/onecard"
 	"io"
 	"strings"
 
@@ -80,4 +81,29 @@ func explain(err error) error {
 		return fmt.Errorf("%w\n(the server answers 404 to this device call: it does not serve the purse calls of docs/DEVICE_API.md yet)", err)
 	}
 	return err
+}
+
+// openSimCard opens the simulator's state, finds the demo card and picks
+// the terminal: the one named, or the kit's first of the kind. The caller
+// closes the state.
+func openSimCard(ctx context.Context, server, dir string, stderr io.Writer, number, terminal string,
+	kind onecard.TerminalKind, name string) (*sim.State, *sim.Card, string, error) {
+	st, err := openSim(ctx, server, dir, stderr)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	card, err := st.Card(number)
+	if err != nil {
+		st.Close()
+		return nil, nil, "", err
+	}
+	if terminal == "" {
+		ts := st.Terminals(kind)
+		if len(ts) == 0 {
+			st.Close()
+			return nil, nil, "", fmt.Errorf("the demo kit has no %s", name)
+		}
+		terminal = ts[0].Code
+	}
+	return st, card, terminal, nil
 }

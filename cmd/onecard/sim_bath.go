@@ -52,22 +52,11 @@ func simBath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		price = map[string]int64{sim.UnitLitre: sim.DefaultPrice, sim.UnitSecond: 1}[unit]
 	}
 
-	st, err := openSim(ctx, server, dir, stderr)
+	st, card, terminal, err := openSimCard(ctx, server, dir, stderr, number, terminal, onecard.TerminalBath, "water controller")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	card, err := st.Card(number)
-	if err != nil {
-		return err
-	}
-	if terminal == "" {
-		baths := st.Terminals(onecard.TerminalBath)
-		if len(baths) == 0 {
-			return fmt.Errorf("the demo kit has no water controller")
-		}
-		terminal = baths[0].Code
-	}
 	b, err := st.Bath(ctx, terminal, price, unit)
 	if err != nil {
 		return explain(err)

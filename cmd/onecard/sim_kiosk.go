@@ -74,22 +74,11 @@ func simKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usage("unknown action %q: claim, load, bind, report-lost, unlock or pin", action)
 	}
 
-	st, err := openSim(ctx, server, dir, stderr)
+	st, card, terminal, err := openSimCard(ctx, server, dir, stderr, number, terminal, onecard.TerminalKiosk, "kiosk")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	card, err := st.Card(number)
-	if err != nil {
-		return err
-	}
-	if terminal == "" {
-		kiosks := st.Terminals(onecard.TerminalKiosk)
-		if len(kiosks) == 0 {
-			return fmt.Errorf("the demo kit has no kiosk")
-		}
-		terminal = kiosks[0].Code
-	}
 	k, err := st.Kiosk(ctx, terminal)
 	if err != nil {
 		return explain(err)

@@ -39,22 +39,11 @@ func simPOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errUsage
 	}
 
-	st, err := openSim(ctx, server, dir, stderr)
+	st, card, terminal, err := openSimCard(ctx, server, dir, stderr, number, terminal, onecard.TerminalPOS, "POS")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	card, err := st.Card(number)
-	if err != nil {
-		return err
-	}
-	if terminal == "" {
-		poss := st.Terminals(onecard.TerminalPOS)
-		if len(poss) == 0 {
-			return fmt.Errorf("the demo kit has no POS")
-		}
-		terminal = poss[0].Code
-	}
 	p, err := st.POS(ctx, terminal)
 	if err != nil {
 		return explain(err)
