@@ -24,19 +24,19 @@ type world struct {
 	url  string
 }
 
-// newWorld loads a small demo into db and serves it on loopback. It skips
-// the test while the store does not serve the device API's purse calls.
-func newWorld(t *testing.T, db *store.DB) *world {
+// newWorld loads a small demo into db, runs the setup steps (more
+// cardholders, say) before the kit is built, and serves the device API
+// and the kit on loopback as `serve --demo` does.
+func newWorld(t *testing.T, db *store.DB, setup ...func(info *demo.Info)) *world {
 	t.Helper()
-	backend, ok := any(db).(device.Backend)
-	if !ok {
-		t.Skip("the device backend is not there yet: *store.DB does not implement device.Backend")
-	}
 	led := ledger.New(db, ledger.Options{})
 	t.Cleanup(func() { led.Close() })
 	info, err := demo.LoadSample(ctx, db, led, sampleStudents)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(info)
 	}
 	kit, err := demo.BuildKit(ctx, db)
 	if err != nil {
@@ -46,20 +46,13 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	devices := device.New(device.Config{Terminals: db, Cards: db, Backend: db})
+	devices.HandleServices(device.Services{Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Banks: db, Issuer: db})
 	mux := http.NewServeMux()
 	mux.Handle(demo.KitPath, demo.KitHandler(data))
-	mux.Handle("/device/", device.New(device.Config{Terminals: db, Cards: db, Backend: backend}))
+	mux.Handle("/device/", devices)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-
-	resp, err := http.Post(srv.URL+"/device/v1/taps", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		t.Skip("the device backend is not there yet: POST /device/v1/taps answers 404")
-	}
 	return &world{db: db, info: info, url: srv.URL}
 }
 
