@@ -46,6 +46,7 @@ type DB struct {
 	write   *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: the pool
 	read    *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: the same pool
 	writeMu sync.Mutex
+	group   grouper // see WriteGrouped
 	secret  []byte
 	now     func() time.Time
 	log     *slog.Logger
@@ -97,6 +98,7 @@ func (db *DB) Dialect() string { return db.dialect }
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	db.closeGroups()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

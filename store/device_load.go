@@ -105,7 +105,7 @@ func (db *DB) AuthorizeLoad(ctx context.Context, t *onecard.Terminal, req *devic
 		return nil, err
 	}
 	var out *device.LoadAuthorization
-	err = db.Write(ctx, func(tx *Tx) error {
+	err = db.WriteGrouped(ctx, func(tx *Tx) error {
 		if _, err := tx.LockHead(ctx); err != nil {
 			return err
 		}
@@ -291,7 +291,7 @@ func (db *DB) ConfirmLoad(ctx context.Context, t *onecard.Terminal, req *device.
 	if err != nil {
 		return err
 	}
-	return db.Write(ctx, func(tx *Tx) error {
+	return db.WriteGrouped(ctx, func(tx *Tx) error {
 		if _, err := tx.LockHead(ctx); err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func (db *DB) UploadRecords(ctx context.Context, t *onecard.Terminal, recs []pur
 		}
 	}
 	var results []device.RecordResult
-	err = db.Write(ctx, func(tx *Tx) error {
+	err = db.WriteGrouped(ctx, func(tx *Tx) error {
 		u := &upload{tx: tx, t: t, recs: recs, results: make([]device.RecordResult, len(recs)), verified: verified}
 		if err := u.run(ctx); err != nil {
 			return err
