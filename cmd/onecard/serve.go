@@ -135,6 +135,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Last, so that a script waiting for this line finds the rest printed.
 	fmt.Fprintf(stdout, "Serving on %s (Ctrl-C to stop). API description: %s/openapi.json\n", base, base)
 
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { sweepGraduates(sweepCtx, db, log); close(swept) }()
+	defer func() { stopSweeps(); <-swept }() // before the store closes
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -150,6 +155,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
 		srv.Close()
 	}
+	stopSweeps()
+	<-swept
 	closeAll()
 	log.Info("stopped")
 	return nil
