@@ -148,6 +148,11 @@ type OperatorService interface {
 	CreateOperator(ctx context.Context, o *Operator, password string) error
 	// Operators lists operators.
 	Operators(ctx context.Context) ([]*Operator, error)
+	// SetOperatorDisabled disables (ending every session at once) or
+	// re-enables an operator. Disabling the last enabled administrator of
+	// every school is ECONFLICT: nobody could then manage the deployment.
+	// ENOTFOUND.
+	SetOperatorDisabled(ctx context.Context, id int64, disabled bool) (*Operator, error)
 	// ChangeOperatorPassword verifies the old password and sets a new one
 	// (at least 10 characters). EUNAUTHORIZED, EINVALID.
 	ChangeOperatorPassword(ctx context.Context, id int64, old, new string) error

@@ -73,3 +73,35 @@ func (s *Server) changeOwnPassword(ctx context.Context, in *changePasswordInput)
 	me := onecard.OperatorFromContext(ctx)
 	return nil, s.cfg.Operators.ChangeOperatorPassword(ctx, me.ID, in.Body.Old, in.Body.New)
 }
+
+type setOperatorDisabledInput struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Operator ID."`
+	Body struct {
+		Disabled bool `json:"disabled" doc:"True to lock the operator out at once (their sessions end)."`
+	}
+}
+
+// setOperatorDisabled disables or re-enables a console user. Nobody
+// disables themselves, and a school-scoped admin only their school's.
+func (s *Server) setOperatorDisabled(ctx context.Context, in *setOperatorDisabledInput) (*operatorOutput, error) {
+	me := onecard.OperatorFromContext(ctx)
+	if in.ID == me.ID {
+		return nil, onecard.Errorf(onecard.EFORBIDDEN, "You cannot disable your own account.")
+	}
+	if me.SchoolID != 0 {
+		all, err := s.cfg.Operators.Operators(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range all {
+			if o.ID == in.ID && o.SchoolID != me.SchoolID {
+				return nil, onecard.Errorf(onecard.EFORBIDDEN, "Your account is limited to another school.")
+			}
+		}
+	}
+	o, err := s.cfg.Operators.SetOperatorDisabled(ctx, in.ID, in.Body.Disabled)
+	if err != nil {
+		return nil, err
+	}
+	return &operatorOutput{Body: o}, nil
+}

@@ -41,6 +41,7 @@ func (s *Server) routes() {
 	// Operators and the audit log.
 	route(s, admins, op(get, "/operators", "list-operators", "operators", "List operators"), s.listOperators)
 	route(s, admins, op(post, "/operators", "create-operator", "operators", "Add an operator", created, conflict), s.createOperator)
+	route(s, admins, op(put, "/operators/{id}/disabled", "set-operator-disabled", "operators", "Disable or re-enable an operator", notFound, conflict), s.setOperatorDisabled)
 	route(s, auditors, op(get, "/audit", "audit-log", "operators", "Read the audit log"), s.auditLog)
 
 	// Schools and merchants.

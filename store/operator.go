@@ -238,3 +238,40 @@ func scanOperator(r scanner) (*onecard.Operator, error) {
 	o.Role, o.CreatedAt = onecard.Role(role), fromMicro(created)
 	return o, nil
 }
+
+// SetOperatorDisabled implements onecard.OperatorService.
+func (db *DB) SetOperatorDisabled(ctx context.Context, id int64, disabled bool) (*onecard.Operator, error) {
+	var o *onecard.Operator
+	err := db.Write(ctx, func(tx *Tx) error {
+		var err error
+		if o, err = findOperator(ctx, tx, `id = ?`+tx.forUpdate(), id); err != nil {
+			return err
+		}
+		if disabled && o.Role == onecard.RoleAdmin && o.SchoolID == 0 && !o.Disabled {
+			var others int
+			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM operators WHERE role = ? AND school_id = 0 AND disabled = ? AND id <> ?`,
+				string(onecard.RoleAdmin), false, id).Scan(&others); err != nil {
+				return fmt.Errorf("store: unable to count administrators: %w", err)
+			}
+			if others == 0 {
+				return onecard.Errorf(onecard.ECONFLICT, "%s is the last administrator of every school; enable or create another first.", o.Username)
+			}
+		}
+		if _, err := tx.exec(ctx, `UPDATE operators SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+			return fmt.Errorf("store: unable to disable operator: %w", err)
+		}
+		action := "operator.enable"
+		if disabled {
+			action = "operator.disable"
+			if _, err := tx.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE operator_id = ? AND revoked_at = 0`, micro(tx.now), id); err != nil {
+				return fmt.Errorf("store: unable to end operator's sessions: %w", err)
+			}
+		}
+		o.Disabled = disabled
+		return tx.audit(ctx, auditEvent{Action: action, SchoolID: o.SchoolID, TargetType: "operator", TargetID: id, Detail: o.Username})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
