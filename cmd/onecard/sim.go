@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/onecard-campus/onecard"
+	"github.com/onecard-campus/onecard/device"
 	"io"
 	"strings"
 
@@ -106,4 +107,38 @@ func openSimCard(ctx context.Context, server, dir string, stderr io.Writer, numb
 		terminal = ts[0].Code
 	}
 	return st, card, terminal, nil
+}
+
+// terminalLabel names a terminal for people: its code and its merchant.
+func terminalLabel(code, merchant string) string {
+	if merchant == "" {
+		return code
+	}
+	return code + " (" + merchant + ")"
+}
+
+// uploadStatus says what became of a record's upload.
+func uploadStatus(u *device.RecordResult, err error, queued int, where string) string {
+	switch {
+	case u == nil && err != nil:
+		return fmt.Sprintf("failed, the record stays queued: %v", err)
+	case u == nil:
+		return fmt.Sprintf("queued (%d record(s) waiting at %s)", queued, where)
+	case u.Status == device.RecordRejected:
+		return fmt.Sprintf("rejected: %s: %s", u.Code, u.Message)
+	case u.TransferID != 0:
+		return fmt.Sprintf("%s (transfer %d)", u.Status, u.TransferID)
+	}
+	return u.Status
+}
+
+// landed reports whether a command's record reached the server and was
+// not rejected; a failed upload is explained on stderr (the record stays
+// queued at the terminal for its next upload or, for a bath, next bath).
+func landed(stderr io.Writer, cmd, code, next string, u *device.RecordResult, err error) bool {
+	if err != nil {
+		fmt.Fprintf(stderr, "onecard %s: the record stays queued at %s for the next %s: %v\n", cmd, code, next, err)
+		return false
+	}
+	return u == nil || u.Status != device.RecordRejected
 }

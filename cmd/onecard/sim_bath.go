@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/onecard-campus/onecard"
-	"github.com/onecard-campus/onecard/device"
 	"github.com/onecard-campus/onecard/sim"
 )
 
@@ -77,10 +76,7 @@ func simBath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				card.Number(), st.Server, card.Number())
 		}
 		return errFailed
-	case r.UploadErr != nil:
-		fmt.Fprintf(stderr, "onecard sim bath: the record stays queued at %s for the next bath: %v\n", b.Code, r.UploadErr)
-		return errFailed
-	case r.Upload != nil && r.Upload.Status == device.RecordRejected:
+	case !landed(stderr, "sim bath", b.Code, "bath", r.Upload, r.UploadErr):
 		return errFailed
 	}
 	return nil
@@ -88,11 +84,8 @@ func simBath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // printBath writes a bath's story for people.
 func printBath(w io.Writer, b *sim.Bath, r *sim.BathResult) {
-	where := b.Code
-	if b.Merchant != "" {
-		where += " (" + b.Merchant + ")"
-	}
-	fmt.Fprintf(w, "Bath of card %s at %s, %s mode, %s per %s\n", r.Card, where, r.Mode, onecard.Yuan(r.Price), r.Unit)
+	fmt.Fprintf(w, "Bath of card %s at %s, %s mode, %s per %s\n", r.Card, terminalLabel(b.Code, b.Merchant), r.Mode,
+		onecard.Yuan(r.Price), r.Unit)
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "  %-15s %s\n", label, fmt.Sprintf(format, args...))
 	}
@@ -121,18 +114,7 @@ func printBath(w io.Writer, b *sim.Bath, r *sim.BathResult) {
 	line("written back", "%s", onecard.Yuan(r.WrittenBack))
 	if rec := r.Record; rec != nil {
 		line("record", "compound, seq %d, card counter %d, TAC %s", rec.TerminalSeq, rec.Counter, rec.TAC)
-		switch u := r.Upload; {
-		case u == nil && r.UploadErr != nil:
-			line("upload", "failed, the record stays queued: %v", r.UploadErr)
-		case u == nil:
-			line("upload", "queued (%d record(s) waiting at this controller)", b.Queued())
-		case u.Status == device.RecordRejected:
-			line("upload", "rejected: %s: %s", u.Code, u.Message)
-		case u.TransferID != 0:
-			line("upload", "%s (transfer %d)", u.Status, u.TransferID)
-		default:
-			line("upload", "%s", u.Status)
-		}
+		line("upload", "%s", uploadStatus(r.Upload, r.UploadErr, b.Queued(), "this controller"))
 	} else {
 		line("record", "none: no water was used")
 	}

@@ -61,10 +61,7 @@ func simPOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return explain(err)
 	case r.Decision != device.Approve:
 		return errFailed
-	case r.UploadErr != nil:
-		fmt.Fprintf(stderr, "onecard sim pos: the record stays queued at %s for the next upload: %v\n", p.Code, r.UploadErr)
-		return errFailed
-	case r.Upload != nil && r.Upload.Status == device.RecordRejected:
+	case !landed(stderr, "sim pos", p.Code, "upload", r.Upload, r.UploadErr):
 		return errFailed
 	}
 	return nil
@@ -72,11 +69,7 @@ func simPOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // printTap writes a tap's story for people.
 func printTap(w io.Writer, p *sim.POS, r *sim.TapResult) {
-	where := p.Code
-	if p.Merchant != "" {
-		where += " (" + p.Merchant + ")"
-	}
-	fmt.Fprintf(w, "Card %s at %s, %s\n", r.Card, where, onecard.Yuan(r.Amount))
+	fmt.Fprintf(w, "Card %s at %s, %s\n", r.Card, terminalLabel(p.Code, p.Merchant), onecard.Yuan(r.Amount))
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "  %-15s %s\n", label, fmt.Sprintf(format, args...))
 	}
@@ -111,18 +104,7 @@ func printTap(w io.Writer, p *sim.POS, r *sim.TapResult) {
 			how = ", recovered: the purchase an earlier tap lost the answer of; nothing charged again"
 		}
 		line("record", "seq %d, card counter %d, TAC %s%s", rec.TerminalSeq, rec.Counter, rec.TAC, how)
-		switch u := r.Upload; {
-		case u == nil && r.UploadErr != nil:
-			line("upload", "failed, the record stays queued: %v", r.UploadErr)
-		case u == nil:
-			line("upload", "queued (%d record(s) waiting at this POS)", p.Queued())
-		case u.Status == device.RecordRejected:
-			line("upload", "rejected: %s: %s", u.Code, u.Message)
-		case u.TransferID != 0:
-			line("upload", "%s (transfer %d)", u.Status, u.TransferID)
-		default:
-			line("upload", "%s", u.Status)
-		}
+		line("upload", "%s", uploadStatus(r.Upload, r.UploadErr, p.Queued(), "this POS"))
 	}
 	line("balance after", "%s", onecard.Yuan(r.After))
 }
