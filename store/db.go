@@ -47,6 +47,9 @@ type DB struct {
 	read    *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: the same pool
 	writeMu sync.Mutex
 	group   grouper // see WriteGrouped
+	// issuers caches each school's purse issuer (school ID to
+	// *purse.Issuer): the server verifies a TAC for every uploaded record.
+	issuers sync.Map
 	secret  []byte
 	now     func() time.Time
 	log     *slog.Logger

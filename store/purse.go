@@ -3,19 +3,9 @@ package store
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/onecard-campus/onecard/purse"
 )
-
-// issuers caches each school's purse issuer: deriving its keys is cheap,
-// but the server verifies a TAC for every uploaded record.
-var issuers sync.Map // map[issuerKey]*purse.Issuer
-
-type issuerKey struct {
-	db     *DB
-	school int64
-}
 
 // PurseIssuer returns the purse issuer of a school: the master keys that
 // personalize its cards, authorise loads onto them and verify their TACs.
@@ -23,8 +13,7 @@ type issuerKey struct {
 // school's ID, so it never needs storing and every instance sharing the
 // database agrees on it. ENOTFOUND if the school does not exist.
 func (db *DB) PurseIssuer(ctx context.Context, schoolID int64) (*purse.Issuer, error) {
-	k := issuerKey{db, schoolID}
-	if is, ok := issuers.Load(k); ok {
+	if is, ok := db.issuers.Load(schoolID); ok {
 		return is.(*purse.Issuer), nil
 	}
 	if _, err := db.School(ctx, schoolID); err != nil {
@@ -34,6 +23,6 @@ func (db *DB) PurseIssuer(ctx context.Context, schoolID int64) (*purse.Issuer, e
 	if err != nil {
 		return nil, err
 	}
-	actual, _ := issuers.LoadOrStore(k, is)
+	actual, _ := db.issuers.LoadOrStore(schoolID, is)
 	return actual.(*purse.Issuer), nil
 }
