@@ -79,7 +79,7 @@ func printNotes(st *sim.State, stderr io.Writer) {
 // explain adds what a person can do about a simulator failure.
 func explain(err error) error {
 	if err != nil && strings.Contains(err.Error(), "status 404") {
-		return fmt.Errorf("%w\n(the server answers 404 to this device call: it does not serve the purse calls of docs/DEVICE_API.md yet)", err)
+		return fmt.Errorf("%w\n(the server answers 404 to this device call: is --server a OneCard server of this version?)", err)
 	}
 	return err
 }

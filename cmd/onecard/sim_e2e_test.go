@@ -16,8 +16,6 @@ import (
 // machine, a restart leaves the kit as it was; `sim pos` finds the server's
 // terminals and cards from its address alone, claims the sample's deposit
 // onto the card and pays; `sim lunch` runs briefly; `check` then passes.
-// The taps are skipped while the server does not serve the device API's
-// purse calls.
 func TestSimAgainstServeDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the real binary and loads 1,000 demo cardholders")
@@ -58,15 +56,6 @@ func TestSimAgainstServeDemo(t *testing.T) {
 	base = server.serving(demoLoadTimeout)
 	if again := getKit(t, base); !bytes.Equal(again, kit) {
 		t.Fatal("the kit changed across a restart")
-	}
-
-	resp, err := http.Post(base+"/device/v1/taps", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		t.Skip("the device backend is not there yet: POST /device/v1/taps answers 404")
 	}
 
 	code, out, errOut := runBinary(t, env, "sim", "pos", "--server", base, "--state", state, "--card", number, "--amount", "12.50")
