@@ -689,3 +689,28 @@ func TestConcurrentUploadsOfOneBatchChargeOnce(t *testing.T) {
 		}
 	})
 }
+
+// A card frozen after it paid offline: its records are still booked (the
+// ledger settles what already moved), while the freeze refuses new taps.
+func TestRecordsOfAFrozenCardAreBooked(t *testing.T) {
+	eachPurse(t, func(t *testing.T, w *purseWorld) {
+		h := w.newHolder()
+		w.deposit(h, 50_00)
+		if err := w.load(w.pos, device.LoadClaim, h, 50_00); err != nil {
+			t.Fatal(err)
+		}
+		rec := w.offline(h, 12_00)
+		if _, err := w.db.Freeze(ctx, h.card.ID, onecard.FreezeOperator, "under review"); err != nil {
+			t.Fatal(err)
+		}
+		w.upload(&rec).want(device.RecordAccepted)
+		w.wantBooks(h, books{Card: 38_00, Purse: 38_00, Merchant: 12_00})
+		if d := w.tap(h, 1_00, ""); d.Decision != device.Refuse || d.Code != onecard.ECARDBLOCKED {
+			t.Errorf("tap of a frozen card: %+v, want refused", d)
+		}
+		if c := w.cardState(h); c.FreezeReason != onecard.FreezeOperator {
+			t.Errorf("the freeze was lost while booking: %+v", c)
+		}
+		w.checkLedger()
+	})
+}

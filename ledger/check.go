@@ -85,7 +85,7 @@ func Check(ctx context.Context, a Auditor) (*Report, error) {
 		if t.Amount <= 0 || t.Debit == t.Credit {
 			r.add("transfer %d: amount %d from %d to %d is not a transfer", t.ID, t.Amount, t.Debit, t.Credit)
 		}
-		switch t.Flags &^ Linked {
+		switch t.Flags.Kind() {
 		case 0:
 		case Pending:
 			holds[t.ID] = &hold{t: *t}

@@ -157,7 +157,7 @@ func (b *batch) transfer(t *Transfer) Outcome {
 	if !validText(t.Code, MaxCodeLen) || !validText(t.Memo, MaxMemoLen) {
 		return Outcome{Result: InvalidText}
 	}
-	kind := t.Flags &^ Linked
+	kind := t.Flags.Kind()
 	switch kind {
 	case 0, Pending:
 		return b.move(t, kind == Pending)
@@ -185,7 +185,7 @@ func (b *batch) move(t *Transfer, pending bool) Outcome {
 		return Outcome{Result: CreditNotFound}
 	case dr.Closed || cr.Closed:
 		return Outcome{Result: AccountClosed}
-	case dr.Frozen:
+	case dr.Frozen && t.Flags&Settle == 0:
 		return Outcome{Result: DebitFrozen}
 	}
 	if r := checkDebit(dr, t.Amount); r != OK {
@@ -405,8 +405,8 @@ func checkCredit(a *Account, amount int64) Result {
 // sameTransfer reports whether t asks for what stored already did, so that
 // a retry returns Exists rather than ExistsDifferent.
 func (b *batch) sameTransfer(stored, t *Transfer) bool {
-	kind := t.Flags &^ Linked
-	if stored.Flags&^Linked != kind {
+	kind := t.Flags.Kind()
+	if stored.Flags.Kind() != kind {
 		return false
 	}
 	if kind == PostPending || kind == VoidPending {

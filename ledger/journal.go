@@ -40,7 +40,7 @@ func ChainHash(prev [32]byte, t *Transfer) [32]byte {
 // effects returns what t did to its debit and credit accounts.
 func effects(t *Transfer) (dr, cr Delta) {
 	dr.Account, cr.Account = t.Debit, t.Credit
-	switch t.Flags &^ Linked {
+	switch t.Flags.Kind() {
 	case 0:
 		dr.Balance, cr.Balance = -t.Amount, t.Amount
 	case Pending:

@@ -140,6 +140,8 @@ func TestTransferResults(t *testing.T) {
 			{"unknown credit", tr("h", f.bank, 999999, 1), ledger.CreditNotFound, 0},
 			{"frozen debit", tr("i", f.frozen, f.other, 1), ledger.DebitFrozen, 0},
 			{"frozen credit still lands", tr("j", f.bank, f.frozen, 1), ledger.OK, 0},
+			{"settling what already moved books from a frozen account", ledger.Transfer{Key: "js", Debit: f.frozen, Credit: f.other,
+				Amount: 1, Flags: ledger.Settle, Code: "purchase"}, ledger.OK, 0},
 			{"closed", tr("k", f.bank, f.closed, 1), ledger.AccountClosed, 0},
 			{"over the ceiling", tr("l", f.bank, f.capped, 101), ledger.LimitExceeded, 0},
 			{"up to the ceiling", tr("m", f.bank, f.capped, 100), ledger.OK, 0},

@@ -16,7 +16,19 @@ const (
 	PostPending
 	// VoidPending releases a hold.
 	VoidPending
+	// Settle books money that has already moved, so that a frozen debit
+	// account does not refuse it: a purchase a card made offline, the
+	// reversal of a load, a correction of a card's balance, a fee taken at
+	// the counter. A freeze stops new spending, not the books.
+	Settle
 )
+
+// modifiers are the flags that do not change what kind of transfer it is.
+const modifiers = Linked | Settle
+
+// Kind returns the transfer's kind: 0 (a plain transfer), Pending,
+// PostPending or VoidPending, without Linked and Settle.
+func (f Flags) Kind() Flags { return f &^ modifiers }
 
 // State is where a pending transfer is in its life. Other transfers have none.
 type State string

@@ -128,28 +128,6 @@ func (db *DB) CounterGaps(ctx context.Context, cardID int64) ([]uint16, error) {
 	return gaps, rows.Err()
 }
 
-// thaw lifts the debit freeze of those of the accounts that are frozen, so
-// that money a card has already moved (an uploaded record, the reversal of
-// a load it never took) can be booked; the card's freeze is untouched.
-// The returned refreeze sets the freeze again; call it before the
-// transaction ends.
-func (tx *Tx) thaw(ctx context.Context, ids []int64) (refreeze func() error, err error) {
-	accounts, err := tx.Accounts(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	var frozen []int64
-	for _, a := range accounts {
-		if a.Frozen {
-			frozen = append(frozen, a.ID)
-		}
-	}
-	if err := tx.setAccountsFrozen(ctx, false, frozen...); err != nil {
-		return nil, err
-	}
-	return func() error { return tx.setAccountsFrozen(ctx, true, frozen...) }, nil
-}
-
 // inList returns a condition on column matching any of values and its
 // arguments: IN (?, ...) on SQLite, = ANY(?) on PostgreSQL. values must
 // not be empty.

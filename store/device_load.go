@@ -391,16 +391,10 @@ func (tx *Tx) reverseLoad(ctx context.Context, pc *purseCard, l *deviceLoad) err
 	if err != nil {
 		return err
 	}
-	refreeze, err := tx.thaw(ctx, []int64{pc.holder.PurseAccount})
-	if err != nil {
-		return err
-	}
+	// Settle: the money never reached the card, whatever its freeze.
 	res, err := ledger.Apply(ctx, tx, []ledger.Transfer{{Key: l.reverseKey, Debit: pc.holder.PurseAccount, Credit: to, Amount: l.amount,
-		Code: codeLoadReversal, Memo: fmt.Sprintf("%s load %d never reached the card", l.kind, l.counter)}})
+		Code: codeLoadReversal, Memo: fmt.Sprintf("%s load %d never reached the card", l.kind, l.counter), Flags: ledger.Settle}})
 	if err != nil {
-		return err
-	}
-	if err := refreeze(); err != nil {
 		return err
 	}
 	if r := res[0].Result; !r.Done() {

@@ -67,19 +67,12 @@ func (db *DB) CorrectMismatch(ctx context.Context, cardID, cardBalance int64, no
 				return err
 			}
 			t := ledger.Transfer{Key: fmt.Sprintf("correct:%d:%d", c.ID, tx.now.UnixMicro()), Debit: overShort, Credit: h.PurseAccount,
-				Amount: diff, Code: codeCorrection, Memo: "card balance corrected at the service hall"}
+				Amount: diff, Code: codeCorrection, Memo: "card balance corrected at the service hall", Flags: ledger.Settle}
 			if diff < 0 {
 				t.Debit, t.Credit, t.Amount = h.PurseAccount, overShort, -diff
 			}
-			refreeze, err := tx.thaw(ctx, []int64{h.PurseAccount})
-			if err != nil {
-				return err
-			}
 			out, err := ledger.Apply(ctx, tx, []ledger.Transfer{t})
 			if err != nil {
-				return err
-			}
-			if err := refreeze(); err != nil {
 				return err
 			}
 			if r := out[0].Result; r != ledger.OK {

@@ -124,20 +124,13 @@ func (u *upload) run(ctx context.Context) error {
 	if err := u.findDuplicates(ctx); err != nil {
 		return err
 	}
-	transfers, thawed, err := u.transfers(ctx)
+	transfers, err := u.transfers(ctx)
 	if err != nil {
 		return err
 	}
 	if len(transfers) > 0 {
-		refreeze, err := tx.thaw(ctx, thawed)
-		if err != nil {
-			return err
-		}
 		out, err := ledger.Apply(ctx, tx, transfers)
 		if err != nil {
-			return err
-		}
-		if err := refreeze(); err != nil {
 			return err
 		}
 		u.mapOutcomes(out)
@@ -339,8 +332,8 @@ func (u *upload) findDuplicates(ctx context.Context) error {
 
 // transfers builds the ledger request: for each record to book, the purse
 // shadow's part, the transition balance's part and the over/short part,
-// linked. It returns the accounts to thaw (frozen with their cards).
-func (u *upload) transfers(ctx context.Context) ([]ledger.Transfer, []int64, error) {
+// linked and settled: the card already paid, whatever its freeze now.
+func (u *upload) transfers(ctx context.Context) ([]ledger.Transfer, error) {
 	tx := u.tx
 	var book []int
 	var ids []int64
@@ -352,29 +345,25 @@ func (u *upload) transfers(ctx context.Context) ([]ledger.Transfer, []int64, err
 		}
 	}
 	if len(book) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	accounts, err := tx.Accounts(ctx, ids)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var thawed []int64
 	avail := make(map[int64]int64, len(accounts))
 	for id, a := range accounts {
 		avail[id] = max(a.Available(), 0)
-		if a.Frozen {
-			thawed = append(thawed, id)
-		}
 	}
 	credit, memo := int64(0), u.t.Name
 	if u.t.MerchantID != 0 {
 		m, err := findMerchant(ctx, tx, u.t.MerchantID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		credit, memo = m.Account, m.Name
 	} else if credit, err = tx.systemAccount(ctx, u.t.SchoolID, KindFeeIncome); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var overShort int64
 	var ts []ledger.Transfer
@@ -385,7 +374,7 @@ func (u *upload) transfers(ctx context.Context) ([]ledger.Transfer, []int64, err
 		start := len(ts)
 		leg := func(from, amount int64, suffix string) {
 			ts = append(ts, ledger.Transfer{Key: key + suffix, Debit: from, Credit: credit, Amount: amount, Code: codePurchase,
-				Memo: truncate(memo, ledger.MaxMemoLen), Flags: ledger.Linked})
+				Memo: truncate(memo, ledger.MaxMemoLen), Flags: ledger.Linked | ledger.Settle}) // the card already paid
 		}
 		rest := r.Amount
 		if p := min(rest, avail[h.PurseAccount]); p > 0 {
@@ -401,7 +390,7 @@ func (u *upload) transfers(ctx context.Context) ([]ledger.Transfer, []int64, err
 		if rest > 0 {
 			if overShort == 0 {
 				if overShort, err = tx.systemAccount(ctx, u.t.SchoolID, KindOverShort); err != nil {
-					return nil, nil, err
+					return nil, err
 				}
 			}
 			leg(overShort, rest, ":o")
@@ -409,7 +398,7 @@ func (u *upload) transfers(ctx context.Context) ([]ledger.Transfer, []int64, err
 		ts[len(ts)-1].Flags &^= ledger.Linked
 		u.legs[i] = [2]int{start, len(ts)}
 	}
-	return ts, thawed, nil
+	return ts, nil
 }
 
 // mapOutcomes turns the ledger's outcomes into record results.

@@ -96,22 +96,20 @@ func (db *DB) Replace(ctx context.Context, cardID int64, key string) (*onecard.C
 
 // chargeReplacementFee moves fee to the school's fee income, from the
 // transition balance first and the purse for the rest, as one linked pair
-// of transfers. If the accounts are frozen with the card, they are thawed
-// for the charge only; the caller sets them again with the new card.
+// of transfers. The fee is settled at the counter, so a freeze of the
+// accounts does not refuse it.
 func (tx *Tx) chargeReplacementFee(ctx context.Context, h *onecard.Cardholder, fee int64, key string) error {
 	if fee == 0 {
 		return nil
 	}
 	var purse, transition int64
-	var frozen bool
-	rows, err := tx.query(ctx, `SELECT id, balance - debits_pending, frozen FROM accounts WHERE id IN (?, ?)`, h.PurseAccount, h.TransitionAccount)
+	rows, err := tx.query(ctx, `SELECT id, balance - debits_pending FROM accounts WHERE id IN (?, ?)`, h.PurseAccount, h.TransitionAccount)
 	if err != nil {
 		return fmt.Errorf("store: unable to load balances: %w", err)
 	}
 	for rows.Next() {
 		var id, avail int64
-		var f bool
-		if err := rows.Scan(&id, &avail, &f); err != nil {
+		if err := rows.Scan(&id, &avail); err != nil {
 			rows.Close()
 			return fmt.Errorf("store: unable to load balances: %w", err)
 		}
@@ -120,7 +118,6 @@ func (tx *Tx) chargeReplacementFee(ctx context.Context, h *onecard.Cardholder, f
 		} else {
 			transition = avail
 		}
-		frozen = frozen || f
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -138,19 +135,14 @@ func (tx *Tx) chargeReplacementFee(ctx context.Context, h *onecard.Cardholder, f
 	var ts []ledger.Transfer
 	if fromTransition > 0 {
 		ts = append(ts, ledger.Transfer{Key: "replace:" + key + ":t", Debit: h.TransitionAccount, Credit: income,
-			Amount: fromTransition, Code: codeFee, Memo: "card replacement"})
+			Amount: fromTransition, Code: codeFee, Memo: "card replacement", Flags: ledger.Settle})
 	}
 	if rest := fee - fromTransition; rest > 0 {
 		ts = append(ts, ledger.Transfer{Key: "replace:" + key + ":p", Debit: h.PurseAccount, Credit: income,
-			Amount: rest, Code: codeFee, Memo: "card replacement"})
+			Amount: rest, Code: codeFee, Memo: "card replacement", Flags: ledger.Settle})
 	}
 	if len(ts) == 2 {
 		ts[0].Flags |= ledger.Linked
-	}
-	if frozen {
-		if err := tx.setAccountsFrozen(ctx, false, h.PurseAccount, h.TransitionAccount); err != nil {
-			return err
-		}
 	}
 	out, err := ledger.Apply(ctx, tx, ts)
 	if err != nil {
