@@ -1,0 +1,4 @@
+package sandbox
+
+// wechatRoutes registers the wechat protocol's endpoints. (To be written.)
+func (s *Sandbox) wechatRoutes() {}
