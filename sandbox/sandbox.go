@@ -521,7 +521,9 @@ func (s *Sandbox) Orders(ch channel.Name) []*Order {
 			out = append(out, &c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) || (out[i].Created.Equal(out[j].Created) && out[i].GatewayNo < out[j].GatewayNo) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Created.Before(out[j].Created) || (out[i].Created.Equal(out[j].Created) && out[i].GatewayNo < out[j].GatewayNo)
+	})
 	return out
 }
 
