@@ -218,6 +218,7 @@ type AlipayConfig struct {
 type WechatConfig struct {
 	MchID          string `json:"mch_id"`
 	AppID          string `json:"app_id"`
+	AppSecret      string `json:"app_secret"`      // the official account's secret: OAuth code -> openid
 	SerialNo       string `json:"serial_no"`       // the merchant certificate's serial number
 	PrivateKey     string `json:"private_key"`     // merchant API private key, PEM
 	APIv3Key       string `json:"api_v3_key"`      // 32 bytes, decrypts notification resources

@@ -24,6 +24,7 @@ type Keys struct {
 
 	WechatMchID          string `json:"wechat_mch_id"`
 	WechatAppID          string `json:"wechat_app_id"`
+	WechatAppSecret      string `json:"wechat_app_secret"`
 	WechatMerchant       string `json:"wechat_merchant"`        // merchant API private key, PEM
 	WechatMerchantSerial string `json:"wechat_merchant_serial"` // its certificate serial
 	WechatPlatform       string `json:"wechat_platform"`        // "WeChat Pay's" private key, PEM
@@ -51,7 +52,7 @@ func NewKeys() (*Keys, error) {
 	}
 	return &Keys{
 		AlipayAppID: "2021000100000001", AlipayApp: pems[0], AlipayPlatform: pems[1],
-		WechatMchID: "1900000001", WechatAppID: "wx00000000sandbox", WechatMerchant: pems[2],
+		WechatMchID: "1900000001", WechatAppID: "wx00000000sandbox", WechatAppSecret: randomHex(16), WechatMerchant: pems[2],
 		WechatMerchantSerial: randomHex(20), WechatPlatform: pems[3],
 		WechatPlatformSerial: "PUB_KEY_ID_0119000000012026" + randomDigits(8), WechatAPIv3Key: randomHex(16),
 		BankMerchantID: "BK0000000001", BankMerchant: pems[4], BankPlatform: pems[5],
@@ -85,7 +86,7 @@ func (k *Keys) config(base string) channel.Config {
 	return channel.Config{
 		Alipay: &channel.AlipayConfig{AppID: k.AlipayAppID, PrivateKey: k.AlipayApp,
 			AlipayPublicKey: mustPublicPEM(k.AlipayPlatform), Gateway: base + "/alipay/gateway.do"},
-		Wechat: &channel.WechatConfig{MchID: k.WechatMchID, AppID: k.WechatAppID, SerialNo: k.WechatMerchantSerial,
+		Wechat: &channel.WechatConfig{MchID: k.WechatMchID, AppID: k.WechatAppID, AppSecret: k.WechatAppSecret, SerialNo: k.WechatMerchantSerial,
 			PrivateKey: k.WechatMerchant, APIv3Key: k.WechatAPIv3Key, PlatformKey: mustPublicPEM(k.WechatPlatform),
 			PlatformSerial: k.WechatPlatformSerial, BaseURL: base + "/wechat"},
 		Bank: &channel.BankConfig{MerchantID: k.BankMerchantID, PrivateKey: k.BankMerchant,
