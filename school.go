@@ -61,6 +61,7 @@ type Settings struct {
 	PINMaxAttempts      int            `json:"pin_max_attempts"`      // wrong tries before a lockout
 	PINLockout          Duration       `json:"pin_lockout"`           // how long a lockout lasts
 	GraduateFreezeAfter Duration       `json:"graduate_freeze_after"` // graduates' cards freeze this long after leaving (seed 004)
+	TopUp               TopUpRules     `json:"top_up"`                // top-ups from the payment channels
 }
 
 // DefaultSettings returns the settings of a new school: Nankai's behaviour.
@@ -78,6 +79,7 @@ func DefaultSettings() Settings {
 		PINMaxAttempts:      5,
 		PINLockout:          Duration(30 * time.Minute),
 		GraduateFreezeAfter: Duration(90 * 24 * time.Hour),
+		TopUp:               DefaultTopUpRules(),
 		MealPeriods: []MealPeriod{
 			{Name: "breakfast", Start: "05:00", End: "10:00"},
 			{Name: "lunch", Start: "10:00", End: "15:00"},
@@ -85,6 +87,16 @@ func DefaultSettings() Settings {
 			{Name: "night", Start: "20:30", End: "05:00"},
 		},
 	}
+}
+
+// WithDefaults fills rules a school's settings do not have yet with the
+// defaults: the top-up rules of a school created before they existed, or
+// settings sent without them.
+func (s Settings) WithDefaults() Settings {
+	if s.TopUp.Min == 0 && s.TopUp.Max == 0 && s.TopUp.DailyLimit == 0 {
+		s.TopUp = DefaultTopUpRules()
+	}
+	return s
 }
 
 // Validate checks that settings are usable; it returns EINVALID otherwise.
@@ -117,6 +129,9 @@ func (s Settings) Validate() error {
 	}
 	if s.PINLockout < 0 || s.GraduateFreezeAfter < 0 {
 		return Errorf(EINVALID, "Durations must not be negative.")
+	}
+	if err := s.TopUp.Validate(); err != nil {
+		return err
 	}
 	for _, p := range s.MealPeriods {
 		if p.Name == "" {

@@ -28,6 +28,7 @@ func (db *DB) CreateSchool(ctx context.Context, s *onecard.School) error {
 	if reflect.ValueOf(s.Settings).IsZero() {
 		s.Settings = onecard.DefaultSettings()
 	}
+	s.Settings = s.Settings.WithDefaults()
 	if err := s.Settings.Validate(); err != nil {
 		return err
 	}
@@ -132,6 +133,7 @@ func (db *DB) Schools(ctx context.Context) ([]*onecard.School, error) {
 // a bound at its current balance, so that no stored balance breaks its
 // CHECK and the change never fails because of one cardholder.
 func (db *DB) UpdateSettings(ctx context.Context, id int64, s onecard.Settings) (*onecard.School, error) {
+	s = s.WithDefaults()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -250,6 +252,7 @@ func scanSchool(r scanner) (*onecard.School, error) {
 	if err := json.Unmarshal([]byte(settings), &s.Settings); err != nil {
 		return nil, fmt.Errorf("store: school %d has unreadable settings: %w", s.ID, err)
 	}
+	s.Settings = s.Settings.WithDefaults()
 	return s, nil
 }
 
