@@ -139,6 +139,8 @@ type Sandbox struct {
 	once   sync.Once
 
 	keys *Keys
+
+	bankState *bankState // agreements, balances and nonces of the bank link (bank.go)
 }
 
 // New returns a sandbox with fresh test keys.
@@ -666,4 +668,23 @@ func randomDigits(n int) string {
 		b[i] = '0' + b[i]%10
 	}
 	return string(b)
+}
+
+// Notification builds the notification of an order as this sandbox would
+// send it, signed with its keys, without sending it. Tests use it to make
+// notifications the gateway never sent: for an amount the order does not
+// have, or, from a sandbox with other keys, a forgery.
+func (s *Sandbox) Notification(o *Order) (*http.Request, error) {
+	s.mu.Lock()
+	build, ok := s.notifier[o.Channel]
+	s.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("sandbox: no notifications for channel %q", o.Channel)
+	}
+	if o.GatewayNo == "" {
+		s.mu.Lock()
+		o.GatewayNo = s.newGatewayNo(o.Channel)
+		s.mu.Unlock()
+	}
+	return build(o)
 }
