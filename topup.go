@@ -348,7 +348,7 @@ type PaymentStore interface {
 
 	// IssueSMSCode makes a 6-digit code for a purpose (e.g. "bank_topup")
 	// valid 5 minutes and returns it with the phone to send it to.
-	// ERATELIMITED within a minute of the last; ECONFLICT without a phone.
+	// ERATELIMIT within a minute of the last; ECONFLICT without a phone.
 	IssueSMSCode(ctx context.Context, cardholderID int64, purpose string) (code, phone string, err error)
 	// CheckSMSCode consumes a code. EWRONGPIN when wrong (5 tries), EINVALID
 	// when expired or none.

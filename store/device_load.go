@@ -31,9 +31,8 @@ const (
 
 // Rules of loads.
 const (
-	bankLoadDailyFen = 500_00  // seed 001 Part 03: 圈存 is limited to 500 yuan a day per cardholder
-	cashLoadNote     = 10_00   // the smallest note a cash machine takes
-	cashLoadLargest  = 1000_00 // the most one cash load may carry
+	cashLoadNote    = 10_00   // the smallest note a cash machine takes
+	cashLoadLargest = 1000_00 // the most one cash load may carry
 )
 
 // deviceLoad is a row of device_loads.
@@ -85,9 +84,10 @@ func scanDeviceLoad(r scanner) (*deviceLoad, error) {
 // usable, except that a card frozen for arrears still takes loads, which
 // pay the arrears off (ECARDBLOCKED); the balance after the load must fit
 // under the school's purse ceiling (ELIMIT); a claim needs that much
-// transition balance (EINSUFFICIENT), a bank load the day's 500-yuan limit
-// (ELIMIT); then the money moves onto the purse shadow and the load is
-// recorded as pending with its MAC2. Which terminals may load what:
+// transition balance (EINSUFFICIENT), a bank load the school's daily bank
+// limit, shared with bank top-ups (TopUpRules.BankDailyLimit, ELIMIT);
+// then the money moves onto the purse shadow and the load is recorded as
+// pending with its MAC2. Which terminals may load what:
 // claims at a POS or kiosk, cash at a cash machine, bank at a kiosk
 // (EFORBIDDEN).
 func (db *DB) AuthorizeLoad(ctx context.Context, t *onecard.Terminal, req *device.LoadRequest) (*device.LoadAuthorization, error) {
@@ -167,13 +167,14 @@ func (db *DB) AuthorizeLoad(ctx context.Context, t *onecard.Terminal, req *devic
 				return fmt.Errorf("store: unable to load bank binding: %w", err)
 			}
 			code, memo = codeBankLoad, bank+" "+masked+" at "+t.Name
-			today, err := tx.bankLoadsSince(ctx, pc.holder.ID, s.Settings.DayStart(tx.now))
+			// Seed 001 Part 03: 圈存 and app bank top-ups share one daily limit.
+			today, err := tx.bankMoneySince(ctx, pc.holder.ID, s.Settings.DayStart(tx.now))
 			if err != nil {
 				return err
 			}
-			if today+req.Amount > bankLoadDailyFen {
-				return onecard.Errorf(onecard.ELIMIT, "Bank loads today would come to %s, above the daily limit of %s.",
-					onecard.Yuan(today+req.Amount), onecard.Yuan(bankLoadDailyFen))
+			if limit := s.Settings.TopUp.BankDailyLimit; today+req.Amount > limit {
+				return onecard.Errorf(onecard.ELIMIT, "Money from the bank card today (kiosk loads and bank top-ups) would come to %s, above the daily limit of %s.",
+					onecard.Yuan(today+req.Amount), onecard.Yuan(limit))
 			}
 		}
 		when := tx.now.Truncate(time.Second).UTC()

@@ -237,6 +237,9 @@ func (tx *Tx) transferError(ctx context.Context, r ledger.Result, h *onecard.Car
 // cardholder's own transition account and purse (a claim) is one line: the
 // money arriving on the card. Resolved holds and voids are left out (the
 // post that moved the money is shown), so the lines add up to the balance.
+// Alipay and WeChat code payments from the cardholder's bound accounts are
+// merged in by time (see withCodePayments); their lines are not the card's
+// money and are told apart by their account.
 func (db *DB) History(ctx context.Context, cardholderID int64, before time.Time, limit int) ([]*onecard.HistoryItem, error) {
 	h, err := db.Cardholder(ctx, cardholderID)
 	if err != nil {
@@ -267,7 +270,7 @@ func (db *DB) History(ctx context.Context, cardholderID int64, before time.Time,
 	for _, t := range ts {
 		out = append(out, historyItem(t, h))
 	}
-	return out, nil
+	return db.withCodePayments(ctx, h, until, limit, out)
 }
 
 // historyItem shows a transfer from the cardholder's side.
