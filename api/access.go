@@ -45,6 +45,14 @@ var (
 	// move another school's money.
 	ledgerWriters = access{roles: []onecard.Role{onecard.RoleAdmin, onecard.RoleFinance}, platform: true}
 	ledgerReaders = access{roles: []onecard.Role{onecard.RoleAdmin, onecard.RoleFinance, onecard.RoleAuditor}, platform: true}
+	// refunders take money back off a card or a merchant: a correction, so
+	// finance's, as the ledger's are; the counter staff do not.
+	refunders = access{roles: []onecard.Role{onecard.RoleAdmin, onecard.RoleFinance}}
+	// The channels' merchant accounts and their statements serve the whole
+	// deployment, so reconciliation, like the raw ledger, is for operators
+	// who see every school.
+	reconcilers       = access{roles: []onecard.Role{onecard.RoleAdmin, onecard.RoleFinance}, platform: true}
+	reconcilerReaders = access{roles: []onecard.Role{onecard.RoleAdmin, onecard.RoleFinance, onecard.RoleAuditor}, platform: true}
 	// cardholderSelf is a cardholder acting on themselves.
 	cardholderSelf = access{cardholder: true}
 )

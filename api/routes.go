@@ -12,7 +12,7 @@ import (
 // the API's shape; the handlers live in files named after what they hold.
 func (s *Server) routes() {
 	const v1 = "/api/v1"
-	get, post, put := http.MethodGet, http.MethodPost, http.MethodPut
+	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	// op describes an operation; codes are its success status when 2xx and
 	// the errors it documents beyond those every route has (400, 401, 403, 500).
 	op := func(method, path, id, tag, summary string, codes ...int) huma.Operation {
@@ -29,7 +29,7 @@ func (s *Server) routes() {
 	const (
 		created, noContent                = http.StatusCreated, http.StatusNoContent
 		notFound, conflict, limit, locked = http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusLocked
-		unauthorized                      = http.StatusUnauthorized
+		unauthorized, tooMany             = http.StatusUnauthorized, http.StatusTooManyRequests
 	)
 
 	// Sessions.
@@ -98,6 +98,48 @@ func (s *Server) routes() {
 	route(s, cardholderSelf, op(post, "/me/card/unlock", "unlock-my-card", "me", "Unlock my lost card", notFound, conflict, locked), s.meUnlock)
 	route(s, cardholderSelf, op(put, "/me/pins/{kind}", "change-my-pin", "me", "Change my PIN (ends all my sessions)", noContent, locked), s.meChangePIN)
 	route(s, cardholderSelf, op(post, "/me/payments", "pay", "me", "Pay a merchant from my balance", notFound, conflict, limit), s.mePay)
+
+	// The payment channels, when configured: the cardholder's top-ups and
+	// bindings, the public top-up (no session; the lookup is rate limited
+	// per client address) and the operators' refunds, counter sales and
+	// reconciliations. The gateways' notifications and the payer's result
+	// page are outside /api/v1 (pay_pages.go).
+	if s.cfg.Payments != nil {
+		route(s, cardholderSelf, op(get, "/me/topup-rules", "my-topup-rules", "me", "The school's top-up amounts, limits and fees, and the channels on"), s.meTopUpRules)
+		route(s, cardholderSelf, op(get, "/me/bindings", "my-bindings", "me", "My bound Alipay and WeChat accounts and bank card"), s.meBindings)
+		route(s, cardholderSelf, op(post, "/me/bindings/{channel}", "bind-my-account", "me", "Bind the Alipay or WeChat account that authorised the app", created, notFound, conflict), s.meBindAccount)
+		route(s, cardholderSelf, op(del, "/me/bindings/{channel}", "unbind-my-account", "me", "Unbind my Alipay or WeChat account", noContent, notFound), s.meUnbindAccount)
+		route(s, cardholderSelf, op(post, "/me/bank-card", "bind-my-bank-card", "me", "Bind my bank card for loads and bank top-ups", created, notFound), s.meBindBank)
+		route(s, cardholderSelf, op(del, "/me/bank-card", "unbind-my-bank-card", "me", "Unbind my bank card", noContent, notFound), s.meUnbindBank)
+		route(s, cardholderSelf, op(post, "/me/topups", "top-up-me", "me", "Top up from my bound Alipay or WeChat account", created, conflict, limit), s.meTopUp)
+		route(s, cardholderSelf, op(post, "/me/topups/bank/code", "my-bank-topup-code", "me", "Text me the code that confirms a bank top-up", conflict, tooMany), s.meBankCode)
+		route(s, cardholderSelf, op(post, "/me/topups/bank", "top-up-me-from-bank", "me", "Top up from my bound bank card with the texted code", created, conflict, limit), s.meBankTopUp)
+		route(s, cardholderSelf, op(get, "/me/topups", "my-topups", "me", "My top-up orders"), s.meTopUps)
+		route(s, cardholderSelf, op(get, "/me/topups/{no}", "my-topup", "me", "One of my top-up orders, settled with its gateway if pending", notFound), s.meTopUpOne)
+		route(s, cardholderSelf, op(get, "/me/auto-topup", "my-auto-topup", "me", "My automatic top-up"), s.meAutoTopUp)
+		route(s, cardholderSelf, op(put, "/me/auto-topup", "set-my-auto-topup", "me", "Change my automatic top-up (turning it on is consent to bank debits)", conflict), s.meSetAutoTopUp)
+		route(s, cardholderSelf, op(get, "/me/notices", "my-notices", "me", "The SMS notices I asked for"), s.meNotices)
+		route(s, cardholderSelf, op(put, "/me/notices", "set-my-notices", "me", "Choose my SMS notices"), s.meSetNotices)
+		route(s, cardholderSelf, op(post, "/me/paycode", "my-paycode", "me", "A one-card payment code for a POS to scan (valid one minute, once)", conflict), s.mePayCode)
+
+		withAddr := func(o huma.Operation) huma.Operation {
+			o.Middlewares = append(o.Middlewares, withClient)
+			return o
+		}
+		route(s, public, op(get, "/public/schools", "public-schools", "public", "Find a school to top up a card of"), s.publicSchools)
+		route(s, public, withAddr(op(post, "/public/lookup", "public-lookup", "public", "Check whose card it is before a top-up (masked)", notFound, tooMany)), s.publicLookup)
+		route(s, public, withAddr(op(post, "/public/topups", "public-topup", "public", "Top up a card by school, holder name and number", created, notFound, limit, tooMany)), s.publicTopUp)
+		route(s, public, op(get, "/public/topups/{no}", "public-topup-state", "public", "Where a top-up order stands (no cardholder data)", notFound), s.publicTopUpOne)
+		route(s, public, op(post, "/public/bindings/{channel}/unbind", "public-unbind", "public", "Unbind the account that authorised, from inside the channel's app", noContent, notFound), s.publicUnbind)
+
+		route(s, readers, op(get, "/topups/{no}", "get-topup", "payments", "Get a top-up order", notFound), s.getTopUp)
+		route(s, refunders, op(post, "/topups/{no}/refund", "refund-topup", "payments", "Refund a mistaken top-up off the transition balance", notFound, conflict), s.refundTopUp)
+		route(s, cashiers, op(post, "/code-payments", "counter-code-payment", "payments", "Charge a payment code at the counter", notFound, conflict, limit), s.counterSale)
+		route(s, readers, op(get, "/code-payments/{no}", "get-code-payment", "payments", "Get a code payment", notFound), s.getCodePayment)
+		route(s, refunders, op(post, "/code-payments/{no}/refund", "refund-code-payment", "payments", "Refund an Alipay or WeChat code payment through its channel", notFound, conflict), s.refundCodePayment)
+		route(s, reconcilers, op(post, "/reconciliations", "reconcile", "payments", "Reconcile a channel's day against its statement", created), s.reconcile)
+		route(s, reconcilerReaders, op(get, "/reconciliations", "list-reconciliations", "payments", "The latest reconciliation reports"), s.listReconciliations)
+	}
 
 	describeDomainSchemas(s.api.OpenAPI())
 	pruneUndeclared422(s.api.OpenAPI())

@@ -20,6 +20,7 @@ import (
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/ledger"
+	"github.com/onecard-campus/onecard/payment"
 )
 
 // Config holds the services the API serves. In production one *store.DB
@@ -38,6 +39,17 @@ type Config struct {
 	Balances    BalanceCorrector
 	Ledger      ledger.Submitter
 	Accounts    ledger.Reader
+	// Payments, when set, serves the payment side: top-ups, bindings,
+	// payment codes, the public top-up, the operators' refunds and
+	// reconciliations (routes.go), and the gateways' notifications and the
+	// payer's result page outside /api/v1 (pay_pages.go). PaymentStore is
+	// read directly for listings and settings that need no gateway.
+	Payments     *payment.Service
+	PaymentStore onecard.PaymentStore
+	// Banks shows the bound bank card in GET /me/bindings; nil falls back
+	// to PaymentStore when it implements onecard.BankBindingService (as
+	// *store.DB does).
+	Banks onecard.BankBindingService
 	// Logger receives internal errors with their real cause; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -59,6 +71,15 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.api = humago.New(s.mux, humaConfig())
 	s.mux.HandleFunc("GET /healthz", healthz)
+	if cfg.Payments != nil {
+		if cfg.PaymentStore == nil {
+			panic("api: Config.Payments needs Config.PaymentStore")
+		}
+		if s.cfg.Banks == nil {
+			s.cfg.Banks, _ = cfg.PaymentStore.(onecard.BankBindingService)
+		}
+		s.payPages()
+	}
 	s.routes()
 	return s
 }

@@ -119,3 +119,10 @@ func (c *Client) UploadRecords(ctx context.Context, records []purse.Record) ([]R
 	}
 	return r.Results, nil
 }
+
+// CodePay charges a payment code the POS scanned. It may take as long as the
+// payer needs to confirm on the phone: give HTTP a timeout above 30 s.
+func (c *Client) CodePay(ctx context.Context, req *CodePayRequest) (*CodePayResult, error) {
+	var r CodePayResult
+	return &r, c.Do(ctx, http.MethodPost, "/device/v1/codepay", req, &r)
+}

@@ -24,6 +24,8 @@ type Config struct {
 	// Backend serves the purse calls (SAM, taps, loads, records); without
 	// one those routes are not served.
 	Backend Backend
+	// CodePayer, when set, serves POS code payments (POST /device/v1/codepay).
+	CodePayer CodePayer
 	// Now is the server's clock; tests swap it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -52,6 +54,9 @@ func New(cfg Config) *Server {
 		s.handle("POST /device/v1/loads", s.load)
 		s.handle("POST /device/v1/loads/confirm", s.confirmLoad)
 		s.handle("POST /device/v1/records", s.records)
+	}
+	if cfg.CodePayer != nil {
+		s.handle("POST /device/v1/codepay", s.codePay)
 	}
 	return s
 }
