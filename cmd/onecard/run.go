@@ -19,7 +19,8 @@ const (
 const usage = `OneCard: a campus one-card system (校园一卡通).
 
 Usage:
-  onecard serve [--db URL] [--addr HOST:PORT] [--demo] [--data-dir DIR]
+  onecard serve [--db URL] [--addr HOST:PORT] [--demo] [--data-dir DIR] [--channels FILE] [--public-url URL]
+  onecard sandbox [--addr HOST:PORT] [--data-dir DIR] [--channels FILE]
   onecard check [--db URL] [--data-dir DIR]
   onecard bench ledger [--db URL] [--seconds N] [--clients N] [--accounts N] [--per-request N] [--json]
   onecard sim pos [--server URL] --card NUMBER --amount YUAN [--terminal CODE] [--pin PIN]
@@ -32,6 +33,8 @@ Commands:
                 their bounds, the hash chain is intact, no key is stored twice;
                 exits 1 on any violation
   bench ledger  measure committed transfers per second and latency in a scratch database
+  sandbox       run the local payment gateway (Alipay, WeChat Pay, bank link) with test keys
+                and write the channel configuration serve --channels reads
   sim pos       tap a demo card at a demo canteen POS of a "serve --demo" server
   sim lunch     replay a lunch rush on a "serve --demo" server: what it spent, rate, latency
   help          show this text
@@ -44,6 +47,9 @@ Environment:
   ONECARD_SECRET          store secret, hex or base64, at least 32 bytes; default: the data
                           directory's secret.key, created on first start. Every instance
                           sharing a PostgreSQL database needs the same one.
+  ONECARD_CHANNELS        channel configuration file for serve (JSON: alipay, wechat, bank)
+  ONECARD_PUBLIC_URL      the server's address as payers and gateways reach it
+                          (default: the listening address)
   ONECARD_ADMIN_PASSWORD  password of the first administrator; default: a one-time
                           password printed once
 `
@@ -90,6 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return benchCmd(ctx, rest, getenv, stdout, stderr)
 	case "sim":
 		return simCmd(ctx, rest, stdout, stderr)
+	case "sandbox":
+		return sandboxCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

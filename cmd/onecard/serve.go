@@ -34,8 +34,9 @@ const (
 
 // serveConfig is what the serve flags and environment decide.
 type serveConfig struct {
-	db, addr, dataDir string
-	demo              bool
+	db, addr, dataDir   string
+	channels, publicURL string
+	demo                bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -44,6 +45,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	flags.StringVar(&c.db, "db", "", "a postgres:// URL or an SQLite file path (default DATA_DIR/onecard.db)")
 	flags.StringVar(&c.addr, "addr", "", "address to listen on (default $ONECARD_ADDR or "+defaultAddr+")")
 	flags.StringVar(&c.dataDir, "data-dir", "", "data directory for the SQLite file and the secret (default $ONECARD_DATA_DIR or ./"+defaultDataDir+")")
+	flags.StringVar(&c.channels, "channels", "", "payment channel configuration, JSON (default $ONECARD_CHANNELS; with --demo and none, an embedded sandbox gateway)")
+	flags.StringVar(&c.publicURL, "public-url", "", "the server's address as payers and gateways reach it (default $ONECARD_PUBLIC_URL or the listening address)")
 	flags.BoolVar(&c.demo, "demo", false, "load the demo school (1,000 cardholders) if the database has no school yet")
 	if err := parseFlags(flags, args); err != nil {
 		return nil, err
@@ -51,6 +54,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	c.dataDir = dataDir(c.dataDir, getenv)
 	if c.addr == "" {
 		c.addr = getenv("ONECARD_ADDR")
+	}
+	if c.channels == "" {
+		c.channels = getenv("ONECARD_CHANNELS")
+	}
+	if c.publicURL == "" {
+		c.publicURL = getenv("ONECARD_PUBLIC_URL")
 	}
 	if c.addr == "" {
 		c.addr = defaultAddr
@@ -106,7 +115,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	base := baseURL(ln.Addr())
+	pay, err := setupPayments(c, db, base, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	mux := http.NewServeMux()
+	pay.mount(mux)
 	if kitHandler != nil {
 		mux.Handle(demo.KitPath, kitHandler) // --demo only: the kit holds the demo's keys
 	}
@@ -116,6 +132,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	mux.Handle("/", api.New(api.Config{
 		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Operators: db,
 		Merchants: db, Money: db, Terminals: db, Balances: db, Ledger: led, Accounts: db, Logger: log,
+		Payments: pay.service(), PaymentStore: db,
 	}))
 	srv := &http.Server{
 		Handler:           mux,
@@ -126,12 +143,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	base := baseURL(ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "store", db.Dialect())
 	if info != nil {
 		printDemo(stdout, base, info)
 		printDemoKit(stdout, base, c.dataDir, info, kit)
 	}
+	pay.print(stdout, base, info)
 	// Last, so that a script waiting for this line finds the rest printed.
 	fmt.Fprintf(stdout, "Serving on %s (Ctrl-C to stop). API description: %s/openapi.json\n", base, base)
 
@@ -139,6 +156,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	swept := make(chan struct{})
 	go func() { sweepGraduates(sweepCtx, db, log); close(swept) }()
 	defer func() { stopSweeps(); <-swept }() // before the store closes
+	stopPayments := pay.run(ctx, db)
+	defer stopPayments()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -157,6 +176,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stopSweeps()
 	<-swept
+	stopPayments()
 	closeAll()
 	log.Info("stopped")
 	return nil

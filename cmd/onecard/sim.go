@@ -11,7 +11,7 @@ import (
 	"github.com/onecard-campus/onecard/sim"
 )
 
-const simUsage = `Usage: onecard sim pos|bath|kiosk|lunch [--server URL] [--state DIR] [flags]
+const simUsage = `Usage: onecard sim pos|bath|kiosk|lunch|topup [--server URL] [--state DIR] [flags]
 
 Drive the device API of an "onecard serve --demo" server with the demo school's terminals
 and virtual cards, found from the server's address alone (it hands its demo kit to clients
@@ -33,6 +33,9 @@ Simulations:
   lunch  a lunch rush: many POS at once, a share of them offline uploading later;
          prints what it spent and the rate and latency it saw
          onecard sim lunch --seconds N [--cards 2000] [--pos 120] [--offline 0.2] [--json]
+  topup  a parent's top-up from the public page, paid at the sandbox gateway's
+         checkout (serve --demo embeds it), until the money reaches the card
+         onecard sim topup --name NAME --card NUMBER --amount 50 [--channel alipay|wechat]
 `
 
 // simCmd dispatches `onecard sim WHAT`.
@@ -50,6 +53,8 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return simKiosk(ctx, args[1:], stdout, stderr)
 	case "lunch":
 		return simLunch(ctx, args[1:], stdout, stderr)
+	case "topup":
+		return simTopUp(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, simUsage)
 		return nil
