@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/onecard-campus/onecard/device"
 	"github.com/onecard-campus/onecard/ledger"
 	"github.com/onecard-campus/onecard/store"
+	"github.com/onecard-campus/onecard/web"
 )
 
 // HTTP server limits. Requests are small JSON, except a batch of 8,190
@@ -31,6 +33,9 @@ const (
 	// after a signal; a ledger batch commits in milliseconds.
 	shutdownTimeout = 30 * time.Second
 )
+
+// apiPrefixes are the paths the JSON API answers; the web app has the rest.
+var apiPrefixes = []string{"/api/", "/openapi.json", "/openapi.yaml", "/healthz", "/pay/"}
 
 // serveConfig is what the serve flags and environment decide.
 type serveConfig struct {
@@ -129,10 +134,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	devices := device.New(device.Config{Terminals: db, Cards: db, Backend: db, Logger: log})
 	devices.HandleServices(device.Services{Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Banks: db, Issuer: db})
 	mux.Handle("/device/", devices)
-	mux.Handle("/", api.New(api.Config{
+	apiHandler := api.New(api.Config{
 		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Operators: db,
 		Merchants: db, Money: db, Terminals: db, Balances: db, Ledger: led, Accounts: db, Logger: log,
 		Payments: pay.service(), PaymentStore: db,
+	})
+	for _, p := range apiPrefixes {
+		mux.Handle(p, apiHandler)
+	}
+	mux.Handle("/", web.New(web.Config{
+		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Money: db, Merchants: db, Banks: db,
+		PaymentStore: db, Payments: pay.service(), SecureCookies: strings.HasPrefix(c.publicURL, "https://"), Logger: log,
 	}))
 	srv := &http.Server{
 		Handler:           mux,
