@@ -63,6 +63,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	lookups map[string]*rate.Limiter // by client address
+	queried map[string]time.Time     // order -> last gateway query by Settle
 }
 
 // New returns the service.
@@ -86,7 +87,7 @@ func New(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
-	return &Service{cfg: cfg, log: cfg.Logger, lookups: map[string]*rate.Limiter{}}
+	return &Service{cfg: cfg, log: cfg.Logger, lookups: map[string]*rate.Limiter{}, queried: map[string]time.Time{}}
 }
 
 // Channels lists the channels that are on.

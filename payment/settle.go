@@ -36,13 +36,38 @@ func (s *Service) SettlePending(ctx context.Context) (int, error) {
 }
 
 // Settle settles one order now (the payer's return page asks for it, so
-// that a payer does not wait for a late notification).
+// that a payer does not wait for a late notification). Pages poll it, so
+// the gateway is asked about one order at most every queryEvery; in
+// between the stored order is returned.
 func (s *Service) Settle(ctx context.Context, no string) (*onecard.TopUp, error) {
 	t, err := s.cfg.Store.TopUp(ctx, no)
-	if err != nil || t.State != onecard.TopUpPending {
+	if err != nil || t.State != onecard.TopUpPending || !s.mayQuery(no) {
 		return t, err
 	}
 	return s.settleOne(ctx, t)
+}
+
+// queryEvery is how often one order's page may make the gateway be asked.
+const queryEvery = 2 * time.Second
+
+// mayQuery reports whether the gateway may be asked about an order now,
+// and notes that it is.
+func (s *Service) mayQuery(no string) bool {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.queried[no]; ok && now.Sub(last) < queryEvery {
+		return false
+	}
+	if len(s.queried) > 10_000 { // forget old entries rather than grow
+		for k, at := range s.queried {
+			if now.Sub(at) >= queryEvery {
+				delete(s.queried, k)
+			}
+		}
+	}
+	s.queried[no] = now
+	return true
 }
 
 func (s *Service) settleOne(ctx context.Context, t *onecard.TopUp) (*onecard.TopUp, error) {

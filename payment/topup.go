@@ -2,11 +2,13 @@ package payment
 
 import (
 	"context"
+	"net"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/channel"
+	"github.com/onecard-campus/onecard/channel/wechat"
 	"github.com/onecard-campus/onecard/sms"
 )
 
@@ -77,6 +79,11 @@ func (s *Service) TopUpPublic(ctx context.Context, client string, schoolID int64
 	card, h, err := s.LookupCard(ctx, client, schoolID, name, number)
 	if err != nil {
 		return nil, nil, err
+	}
+	if ip := net.ParseIP(client); ip != nil {
+		// WeChat's H5 payment checks the payer's address against the
+		// browser that opens its page.
+		ctx = wechat.WithPayerIP(ctx, ip.String())
 	}
 	t, err := s.openOrder(ctx, &onecard.NewTopUp{Key: key, CardholderID: h.ID, Channel: ch, Kind: onecard.TopUpPublic, Amount: amount, Phone: phone})
 	return t, card, err
