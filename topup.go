@@ -385,3 +385,28 @@ type PaymentStore interface {
 	SaveReconciliation(ctx context.Context, r *Reconciliation) error
 	Reconciliations(ctx context.Context, schoolID int64, limit int) ([]*Reconciliation, error)
 }
+
+// Notice is an SMS notice due to a cardholder: a low balance or a frozen
+// card. Key identifies it, so each is sent once.
+type Notice struct {
+	CardholderID int64
+	Kind         string // low_balance, freeze
+	Key          string
+	Phone        string
+	Number       string // the card number, for the text
+	Balance      int64  // fen, the total balance
+	Threshold    int64  // fen, for low_balance
+	Reason       FreezeReason
+}
+
+// NoticeStore finds the notices that are due and records those sent.
+type NoticeStore interface {
+	// DueNotices lists low-balance notices (cardholders who asked for
+	// them, with a total below their level, at most one a school day) and
+	// freeze notices (the active card frozen since the last one; on unless
+	// turned off) of cardholders with a phone.
+	DueNotices(ctx context.Context, limit int) ([]*Notice, error)
+	// MarkNoticeSent records a notice as sent; marking it twice is not an
+	// error.
+	MarkNoticeSent(ctx context.Context, n *Notice) error
+}

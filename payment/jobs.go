@@ -6,7 +6,8 @@ import (
 )
 
 // Run runs the payment side's background work until ctx ends: settling
-// pending orders every 30 seconds, the automatic top-ups every minute, and
+// pending orders every 30 seconds, the automatic top-ups and the
+// low-balance and freeze notices every minute, and
 // at 02:00 (loc) reconciling the day before for every channel.
 func (s *Service) Run(ctx context.Context, loc *time.Location) {
 	settle := time.NewTicker(30 * time.Second)
@@ -25,6 +26,9 @@ func (s *Service) Run(ctx context.Context, loc *time.Location) {
 		case <-auto.C:
 			if _, err := s.RunAutoTopUps(ctx); err != nil {
 				s.log.Error("payment: automatic top-ups", "err", err)
+			}
+			if _, err := s.SendNotices(ctx); err != nil {
+				s.log.Error("payment: notices", "err", err)
 			}
 			now := s.cfg.Now().In(loc)
 			if day := now.Format("2006-01-02"); now.Hour() >= 2 && day != lastRecon {

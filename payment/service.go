@@ -39,6 +39,9 @@ type Config struct {
 	Gateways map[channel.Name]channel.Gateway
 	// SMS sends notices and codes; nil sends none.
 	SMS sms.Sender
+	// Notices finds the low-balance and freeze notices due; nil sends
+	// none of those.
+	Notices onecard.NoticeStore
 	// PublicURL is the server's address as gateways and payers reach it:
 	// notifications go to PublicURL/pay/notify/{channel} and payers return
 	// to PublicURL/pay/result/{no}.

@@ -102,7 +102,7 @@ func newWorld(t *testing.T, db *store.DB, clock *storetest.Clock) *world {
 	w.texts = sms.NewLog(quiet, 100)
 	w.svc = payment.New(payment.Config{
 		Store: db, Schools: db, Cardholders: db, Cards: db, Banks: db, Merchants: db,
-		Gateways: gateways, SMS: w.texts, PublicURL: srv.URL, Logger: quiet,
+		Gateways: gateways, SMS: w.texts, Notices: db, PublicURL: srv.URL, Logger: quiet,
 		CodeWait: 3 * time.Second, CodePoll: 20 * time.Millisecond, Now: clock.Now,
 	})
 	handler := w.svc.NotifyHandler()

@@ -66,7 +66,7 @@ func setupPayments(c *serveConfig, db *store.DB, base string, log *slog.Logger) 
 	texts := sms.NewLog(log, 1000)
 	svc := payment.New(payment.Config{
 		Store: db, Schools: db, Cardholders: db, Cards: db, Banks: db, Merchants: db,
-		Gateways: gateways, SMS: texts, PublicURL: public, Logger: log,
+		Gateways: gateways, SMS: texts, Notices: db, PublicURL: public, Logger: log,
 	})
 	return &paymentSide{svc: svc, sandbox: sb, sms: texts}, nil
 }
