@@ -37,6 +37,8 @@ type payResultView struct {
 	Amount  string // ¥12.50
 	Card    string // ******0001
 	No      string
+	State   string // the state word (credited, pending...), for scripts and tests
+	Public  bool   // a public top-up: its payer goes on at /topup/{no}
 }
 
 // payResult settles the order (so that a payer does not wait for a late
@@ -57,6 +59,9 @@ func (s *Server) payResult(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		status = http.StatusOK
 		v = resultView(st)
+		if t, err := s.cfg.PaymentStore.TopUp(ctx, no); err == nil {
+			v.Public = t.Kind == onecard.TopUpPublic
+		}
 	case onecard.ErrorCode(err) == onecard.ENOTFOUND:
 	default:
 		s.logPageError(ctx, no, err)
@@ -82,7 +87,7 @@ func (s *Server) payResult(w http.ResponseWriter, r *http.Request) {
 }
 
 func resultView(st *publicTopUpState) *payResultView {
-	v := &payResultView{Found: true, Amount: onecard.Yuan(st.Amount), Card: st.Card, No: st.No}
+	v := &payResultView{Found: true, Amount: onecard.Yuan(st.Amount), Card: st.Card, No: st.No, State: string(st.State)}
 	switch st.State {
 	case onecard.TopUpCredited:
 		v.Title, v.Mark, v.Class = "充值成功", "✓", "ok"

@@ -26,6 +26,7 @@ func (s *Sandbox) routes() {
 	s.alipayRoutes()
 	s.wechatRoutes()
 	s.bankRoutes()
+	s.oauthRoutes()
 }
 
 var checkoutTmpl = template.Must(template.New("checkout").Parse(`<!doctype html>
@@ -69,6 +70,12 @@ func (s *Sandbox) checkoutConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	if o := s.order(ch, no); o != nil && o.ReturnURL != "" {
 		http.Redirect(w, r, o.ReturnURL, http.StatusSeeOther)
+		return
+	}
+	// WeChat's H5 page takes where to go after paying from the merchant's
+	// redirect_url parameter rather than from the order.
+	if back, ok := oauthRedirect(r.URL.Query().Get("redirect_url")); ok && ch == channel.Wechat {
+		http.Redirect(w, r, back.String(), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)

@@ -30,7 +30,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		d.School = schools[0].Code
 	}
 	s.ssoKinds(r, schools, d.SSO)
-	s.render(w, r, status, "login", &view{Title: "login.title", Error: errMsg, Data: d})
+	s.render(w, r, status, "login", &view{Title: "login.title", Error: errMsg, Notice: s.cardLoginNotice(w, r), Data: d})
 }
 
 // loginPIN is the fallback login: school, card number and query PIN. A

@@ -69,6 +69,8 @@ type view struct {
 	Data   any
 	// Refresh reloads the page after this many seconds (0: never).
 	Refresh int
+	// HasBills says whether the bills tab has pages behind it.
+	HasBills bool
 }
 
 // render writes a page. The template runs into a buffer first, so a
@@ -89,7 +91,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if v.Loc == nil {
 		v.Loc = onecard.DefaultSettings().Location()
 	}
-	v.Path = r.URL.Path
+	v.Path = r.URL.RequestURI() // the language switch comes back with the query (the month shown)
+	v.HasBills = s.cfg.Bills != nil
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.Error("web: render", "page", name, "err", err)

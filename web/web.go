@@ -18,6 +18,7 @@ import (
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/payment"
+	"github.com/onecard-campus/onecard/sso"
 )
 
 // Config holds the services the pages use. In production one *store.DB
@@ -32,8 +33,27 @@ type Config struct {
 	Merchants    onecard.MerchantService
 	Banks        onecard.BankBindingService
 	PaymentStore onecard.PaymentStore
+	// Bills answers the bills pages; nil hides them.
+	Bills onecard.BillService
 	// Payments is the payment side; nil hides top-ups and payment codes.
 	Payments *payment.Service
+	// OAuthURL returns the address of a channel's (alipay, wechat) OAuth
+	// authorisation page that sends the payer back to redirectURI with
+	// auth_code and state: how an account is bound to the card. A
+	// production deployment returns the channel's real authorisation URL
+	// (Alipay's publicAppAuthorize, WeChat's oauth2/authorize, with the
+	// app ID and scope); the demo points it at the sandbox's page
+	// (/sandbox/oauth/{channel}). The redirect URI is this server's
+	// /app/card/bind/{channel}/callback at the address the browser used
+	// (https when SecureCookies is set): the one to register with the
+	// channel. Nil hides the bind links.
+	OAuthURL func(channel, redirectURI, state string) string
+	// SSO configures unified identity login per school; nil offers the
+	// card number and query PIN only.
+	SSO onecard.SSOService
+	// PublicURL is the app's address as browsers reach it, for the
+	// identity providers' callbacks; empty uses the request's Host.
+	PublicURL string
 	// SecureCookies marks cookies Secure (set when served over HTTPS, as
 	// in production behind TLS).
 	SecureCookies bool
@@ -50,6 +70,8 @@ type Server struct {
 	pages   *pages
 	i18n    *translations
 	logins  *limiter
+	// providers caches the schools' identity providers (discovery, keys).
+	providers *sso.Providers
 }
 
 // New returns the web app with every page registered.
