@@ -142,10 +142,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	for _, p := range apiPrefixes {
 		mux.Handle(p, apiHandler)
 	}
-	mux.Handle("/", web.New(web.Config{
-		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Money: db, Merchants: db, Banks: db,
-		PaymentStore: db, Payments: pay.service(), SecureCookies: strings.HasPrefix(c.publicURL, "https://"), Logger: log,
-	}))
+	public := c.publicURL
+	if public == "" {
+		public = base
+	}
+	webCfg := web.Config{
+		Schools: db, Cardholders: db, Cards: db, PINs: db, Auth: db, Money: db, Merchants: db, Banks: db, Bills: db,
+		PaymentStore: db, Payments: pay.service(), SSO: db, PublicURL: public,
+		SecureCookies: strings.HasPrefix(public, "https://"), Logger: log,
+	}
+	if pay != nil && pay.sandbox != nil {
+		webCfg.OAuthURL = sandboxOAuth(public)
+	}
+	if info != nil {
+		idp, err := demoIdentity(ctx, db, info, public)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		mux.Handle("/idp/", idp)
+	}
+	mux.Handle("/", web.New(webCfg))
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,
