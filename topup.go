@@ -307,6 +307,9 @@ type PaymentStore interface {
 	SetTopUpPayURL(ctx context.Context, no, url string) error
 	// TopUp returns an order. ENOTFOUND.
 	TopUp(ctx context.Context, no string) (*TopUp, error)
+	// TopUpByKey returns the order a cardholder asked for with a key.
+	// ENOTFOUND.
+	TopUpByKey(ctx context.Context, cardholderID int64, key string) (*TopUp, error)
 	// TopUps lists a cardholder's orders, newest first.
 	TopUps(ctx context.Context, cardholderID int64, limit int) ([]*TopUp, error)
 	// PendingTopUps lists pending orders created before a time, oldest

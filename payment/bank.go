@@ -33,6 +33,14 @@ func (s *Service) TopUpBank(ctx context.Context, cardholderID, amount int64, cod
 	if err != nil {
 		return nil, err
 	}
+	// A retry (a double tap on the button) finds the order the first try
+	// opened: its code is used by then, and asking for it again would
+	// turn a success into an error.
+	if key != "" {
+		if t, err := s.cfg.Store.TopUpByKey(ctx, cardholderID, key); err == nil && t.Kind == onecard.TopUpBank && t.Amount == amount {
+			return t, nil
+		}
+	}
 	if err := s.cfg.Store.CheckSMSCode(ctx, cardholderID, smsBankTopUp, code); err != nil {
 		return nil, err
 	}

@@ -57,6 +57,9 @@ func TestBankTopUp(t *testing.T) {
 		if tu.State != onecard.TopUpCredited {
 			t.Fatalf("bank top-up is %s, want credited at once", tu.State)
 		}
+		if again, err := w.svc.TopUpBank(ctx, h.ID, 100_00, code, w.lastKey()); err != nil || again.No != tu.No {
+			t.Fatalf("a retry with the same key: %+v %v; want the first order", again, err)
+		}
 		_, err = w.svc.TopUpBank(ctx, h.ID, 100_00, code, w.key())
 		wantCode(t, err, onecard.EINVALID) // a code is used once
 

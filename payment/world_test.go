@@ -150,6 +150,9 @@ func (w *world) key() string {
 	return fmt.Sprint("k", w.seq)
 }
 
+// lastKey is the key key() returned last.
+func (w *world) lastKey() string { return fmt.Sprint("k", w.seq) }
+
 func (w *world) balance(t *testing.T, h *onecard.Cardholder) onecard.Balance {
 	t.Helper()
 	b, err := w.db.Balance(ctx, h.ID)

@@ -301,6 +301,18 @@ func (db *DB) TopUp(ctx context.Context, no string) (*onecard.TopUp, error) {
 	return findTopUp(ctx, db, "", no)
 }
 
+// TopUpByKey implements onecard.PaymentStore.
+func (db *DB) TopUpByKey(ctx context.Context, cardholderID int64, key string) (*onecard.TopUp, error) {
+	ts, err := db.listTopUps(ctx, `cardholder_id = ? AND request_key = ? LIMIT ?`, cardholderID, key, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, onecard.Errorf(onecard.ENOTFOUND, "No top-up was asked for with this key.")
+	}
+	return ts[0], nil
+}
+
 // TopUps implements onecard.PaymentStore.
 func (db *DB) TopUps(ctx context.Context, cardholderID int64, limit int) ([]*onecard.TopUp, error) {
 	if limit <= 0 || limit > 500 {
