@@ -50,14 +50,15 @@ func TestBankTopUp(t *testing.T) {
 		}
 		_, err = w.svc.TopUpBank(ctx, h.ID, 100_00, wrong, w.key())
 		wantCode(t, err, onecard.EWRONGPIN)
-		tu, err := w.svc.TopUpBank(ctx, h.ID, 100_00, code, w.key())
+		key := w.key()
+		tu, err := w.svc.TopUpBank(ctx, h.ID, 100_00, code, key)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tu.State != onecard.TopUpCredited {
 			t.Fatalf("bank top-up is %s, want credited at once", tu.State)
 		}
-		if again, err := w.svc.TopUpBank(ctx, h.ID, 100_00, code, w.lastKey()); err != nil || again.No != tu.No {
+		if again, err := w.svc.TopUpBank(ctx, h.ID, 100_00, code, key); err != nil || again.No != tu.No {
 			t.Fatalf("a retry with the same key: %+v %v; want the first order", again, err)
 		}
 		_, err = w.svc.TopUpBank(ctx, h.ID, 100_00, code, w.key())
