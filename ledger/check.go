@@ -51,8 +51,10 @@ type hold struct {
 // Check verifies the ledger's invariants. It replays the journal from the
 // first transfer: the hash chain must be intact up to the stored head, IDs
 // consecutive, every post and void must resolve an earlier hold once, for
-// its accounts and its held amount. Then every account's balance and
-// pending amounts must equal what the journal says, no account may be
+// its accounts and its held amount, and every transfer must link to the
+// transfer before it of each of its accounts. Then every account's balance
+// and pending amounts must equal what the journal says, its history must
+// start at its newest transfer, no account may be
 // outside its floor or ceiling, all balances must sum to zero (and pending
 // debits to pending credits), and no idempotency key may be stored twice.
 // Violations go in the report; an error means the check could not run.
@@ -70,6 +72,7 @@ func Check(ctx context.Context, a Auditor) (*Report, error) {
 		s.CreditsPending += d.CreditsPending
 	}
 	holds := map[int64]*hold{}
+	newest := map[int64]int64{} // account -> its newest transfer so far
 	var prev [32]byte
 	var last int64
 	err := a.Journal(ctx, func(t *Transfer) error {
@@ -108,6 +111,13 @@ func Check(ctx context.Context, a Auditor) (*Report, error) {
 		default:
 			r.add("transfer %d has unknown flags %d", t.ID, t.Flags)
 		}
+		if want := newest[t.Debit]; t.DebitPrev != want {
+			r.add("transfer %d: links to transfer %d as the previous one of account %d, but that is %d", t.ID, t.DebitPrev, t.Debit, want)
+		}
+		if want := newest[t.Credit]; t.CreditPrev != want {
+			r.add("transfer %d: links to transfer %d as the previous one of account %d, but that is %d", t.ID, t.CreditPrev, t.Credit, want)
+		}
+		newest[t.Debit], newest[t.Credit] = t.ID, t.ID
 		dr, cr := effects(t)
 		add(dr)
 		add(cr)
@@ -147,6 +157,9 @@ func Check(ctx context.Context, a Auditor) (*Report, error) {
 		if acc.Balance != j.Balance || acc.DebitsPending != j.DebitsPending || acc.CreditsPending != j.CreditsPending {
 			r.add("account %d: balance %d, pending debits %d, pending credits %d, but the journal says %d, %d, %d",
 				acc.ID, acc.Balance, acc.DebitsPending, acc.CreditsPending, j.Balance, j.DebitsPending, j.CreditsPending)
+		}
+		if acc.Last != newest[acc.ID] {
+			r.add("account %d: its history starts at transfer %d, but its newest transfer is %d", acc.ID, acc.Last, newest[acc.ID])
 		}
 		if acc.DebitsPending < 0 || acc.CreditsPending < 0 {
 			r.add("account %d: negative pending amounts (%d, %d)", acc.ID, acc.DebitsPending, acc.CreditsPending)

@@ -340,13 +340,18 @@ func (b *batch) writes(head *Head) *Writes {
 		}
 		t.Hash = ChainHash(head.Hash, t)
 		head.Hash = t.Hash
+		dr, cr := b.accounts[t.Debit], b.accounts[t.Credit]
+		t.DebitPrev, t.CreditPrev = dr.Last, cr.Last
+		dr.Last, cr.Last = t.ID, t.ID
 		w.Transfers = append(w.Transfers, t)
+		ev.debit.Last, ev.credit.Last = t.ID, t.ID
 		for _, d := range [2]Delta{ev.debit, ev.credit} {
 			if j, ok := deltas[d.Account]; ok {
 				m := &w.Deltas[j]
 				m.Balance += d.Balance
 				m.DebitsPending += d.DebitsPending
 				m.CreditsPending += d.CreditsPending
+				m.Last = d.Last
 			} else {
 				deltas[d.Account] = len(w.Deltas)
 				w.Deltas = append(w.Deltas, d)

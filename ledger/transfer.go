@@ -69,6 +69,11 @@ type Transfer struct {
 	ExpiresAt  *time.Time    `json:"expires_at,omitempty"` // pending transfers with a timeout
 
 	Hash [32]byte `json:"-"` // journal chain hash
+	// DebitPrev and CreditPrev link each account's history: the ID of the
+	// transfer before this one that touched the debit (credit) account, 0
+	// for its first. See Account.Last.
+	DebitPrev  int64 `json:"-"`
+	CreditPrev int64 `json:"-"`
 
 	pending *Transfer // the hold a post or void resolves, while its batch decides
 }

@@ -79,8 +79,9 @@ func (tx *Tx) setAccountsFrozen(ctx context.Context, frozen bool, ids ...int64) 
 // Account implements ledger.Reader.
 func (db *DB) Account(ctx context.Context, id int64) (*ledger.Account, error) {
 	a := &ledger.Account{}
-	err := db.queryRow(ctx, `SELECT id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed
-		FROM accounts WHERE id = ?`, id).Scan(&a.ID, &a.Floor, &a.Ceiling, &a.Balance, &a.DebitsPending, &a.CreditsPending, &a.Frozen, &a.Closed)
+	err := db.queryRow(ctx, `SELECT id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, last_transfer
+		FROM accounts WHERE id = ?`, id).Scan(&a.ID, &a.Floor, &a.Ceiling, &a.Balance, &a.DebitsPending, &a.CreditsPending, &a.Frozen,
+		&a.Closed, &a.Last)
 	if err != nil {
 		return nil, notFound(err, "account", "Account %d does not exist.", id)
 	}

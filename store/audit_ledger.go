@@ -27,8 +27,8 @@ func (db *DB) Audit(ctx context.Context, fn func(ledger.Auditor) error) error {
 type auditor struct{ tx *sql.Tx }
 
 func (a *auditor) Accounts(ctx context.Context, fn func(*ledger.Account) error) error {
-	rows, err := a.tx.QueryContext(ctx, `SELECT id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed
-		FROM accounts ORDER BY id`)
+	rows, err := a.tx.QueryContext(ctx, `SELECT id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed,
+		last_transfer FROM accounts ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("store: audit accounts: %w", err)
 	}
@@ -36,7 +36,7 @@ func (a *auditor) Accounts(ctx context.Context, fn func(*ledger.Account) error) 
 	for rows.Next() {
 		acc := &ledger.Account{}
 		if err := rows.Scan(&acc.ID, &acc.Floor, &acc.Ceiling, &acc.Balance, &acc.DebitsPending, &acc.CreditsPending,
-			&acc.Frozen, &acc.Closed); err != nil {
+			&acc.Frozen, &acc.Closed, &acc.Last); err != nil {
 			return fmt.Errorf("store: audit accounts: %w", err)
 		}
 		if err := fn(acc); err != nil {
@@ -48,7 +48,7 @@ func (a *auditor) Accounts(ctx context.Context, fn func(*ledger.Account) error) 
 
 func (a *auditor) Journal(ctx context.Context, fn func(*ledger.Transfer) error) error {
 	rows, err := a.tx.QueryContext(ctx, `SELECT j.id, j.key, j.debit, j.credit, j.amount, j.flags, j.pending_id, j.released,
-		j.code, j.memo, j.created_at, j.hash, COALESCE(h.state, '')
+		j.code, j.memo, j.created_at, j.hash, COALESCE(h.state, ''), j.debit_prev, j.credit_prev
 		FROM journal j LEFT JOIN holds h ON h.transfer_id = j.id ORDER BY j.id`)
 	if err != nil {
 		return fmt.Errorf("store: audit journal: %w", err)
@@ -60,7 +60,7 @@ func (a *auditor) Journal(ctx context.Context, fn func(*ledger.Transfer) error) 
 		var hash []byte
 		var state string
 		if err := rows.Scan(&t.ID, &t.Key, &t.Debit, &t.Credit, &t.Amount, &flags, &t.PendingID, &t.Released,
-			&t.Code, &t.Memo, &at, &hash, &state); err != nil {
+			&t.Code, &t.Memo, &at, &hash, &state, &t.DebitPrev, &t.CreditPrev); err != nil {
 			return fmt.Errorf("store: audit journal: %w", err)
 		}
 		t.Flags, t.Time, t.State = ledger.Flags(flags), fromMicro(at), ledger.State(state)

@@ -189,8 +189,11 @@ func (db *DB) journalSpan(ctx context.Context, from, to time.Time) (lo, hi int64
 }
 
 // billLines is the query of a filter's lines with its arguments: the
-// cardholder's transfers between journal IDs lo and hi (see journalSpan)
-// through journal_debit and journal_credit, then the bound accounts' code
+// cardholder's transfers between journal IDs lo and hi (see journalSpan),
+// walking the purse's and the transition's histories back to lo (the ID
+// range is on the walk, not on the journal, so that the planner looks the
+// walked IDs up rather than scanning the period's journal), then the
+// bound accounts' code
 // payments and their refunds through code_payments_cardholder. Columns:
 // tid, at, code, amount (signed), account, other, merchant_id,
 // terminal_id, ref.
@@ -199,15 +202,15 @@ func billLines(h *onecard.Cardholder, f onecard.BillFilter, lo, hi int64) (strin
 	from, to := micro(f.From), micro(f.To)
 	skip := int64(ledger.Pending | ledger.VoidPending)
 	channels := `('` + onecard.ChannelAlipay + `', '` + onecard.ChannelWechat + `')`
-	q := `SELECT id AS tid, created_at AS at, code, CASE WHEN credit IN (?, ?) THEN amount ELSE -amount END AS amount,
+	q := walkHistory(2, `j.id >= ?`, `FALSE`) + `SELECT id AS tid, created_at AS at, code, CASE WHEN credit IN (?, ?) THEN amount ELSE -amount END AS amount,
 			CASE WHEN credit = ? THEN '` + KindPurse + `' WHEN credit = ? THEN '` + KindTransition + `'
 				WHEN debit = ? THEN '` + KindPurse + `' ELSE '` + KindTransition + `' END AS account,
 			CASE WHEN credit IN (?, ?) THEN debit ELSE credit END AS other, 0 AS merchant_id, 0 AS terminal_id, key AS ref
-		FROM journal WHERE debit IN (?, ?) AND id >= ? AND id < ? AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
+		FROM journal WHERE id IN (SELECT id FROM walk WHERE id >= ? AND id < ?) AND debit IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
 		UNION ALL
 		SELECT id, created_at, code, amount, CASE WHEN credit = ? THEN '` + KindPurse + `' ELSE '` + KindTransition + `' END,
 			debit, 0, 0, key
-		FROM journal WHERE credit IN (?, ?) AND id >= ? AND id < ? AND debit NOT IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
+		FROM journal WHERE id IN (SELECT id FROM walk WHERE id >= ? AND id < ?) AND credit IN (?, ?) AND debit NOT IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
 		UNION ALL
 		SELECT transfer_id, paid_at, '` + codePurchase + `', -amount, channel, 0, merchant_id, terminal_id, no
 		FROM code_payments WHERE cardholder_id = ? AND cardholder_id <> 0 AND channel IN ` + channels + `
@@ -217,8 +220,9 @@ func billLines(h *onecard.Cardholder, f onecard.BillFilter, lo, hi int64) (strin
 		FROM code_payments p JOIN code_payment_refunds r ON r.payment_no = p.no
 		WHERE p.cardholder_id = ? AND p.cardholder_id <> 0 AND p.channel IN ` + channels + ` AND p.refunded > 0
 			AND p.paid_at >= ? AND p.paid_at < ? AND r.created_at >= ? AND r.created_at < ?`
-	args := []any{p, t, p, t, p, p, t, p, t, lo, hi, from, to, skip,
-		p, p, t, lo, hi, p, t, from, to, skip,
+	args := []any{p, t, lo,
+		p, t, p, t, p, p, t, lo, hi, p, t, from, to, skip,
+		p, lo, hi, p, t, p, t, from, to, skip,
 		h.ID, from, to,
 		h.ID, micro(f.From.Add(-refundWindow)), to, from, to}
 	var codes []string

@@ -294,12 +294,13 @@ func (db *DB) purchaseSums(ctx context.Context, h *onecard.Cardholder, dayStart,
 	} else if mealStart.Before(from) {
 		from = mealStart
 	}
-	err = db.queryRow(ctx, `SELECT
+	err = db.queryRow(ctx, walkHistory(1, `j.created_at >= ?`, `FALSE`)+`SELECT
 			CAST(COALESCE(SUM(CASE WHEN at >= ? THEN amount ELSE 0 END), 0) AS BIGINT),
 			CAST(COALESCE(SUM(CASE WHEN at >= ? AND type = ? THEN amount ELSE 0 END), 0) AS BIGINT),
 			(SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers
-				WHERE debit = ? AND code = ? AND key LIKE 'pay:%' AND created_at >= ?)
+				WHERE id IN (SELECT id FROM walk) AND debit = ? AND code = ? AND key LIKE 'pay:%' AND created_at >= ?)
 		FROM device_records WHERE cardholder_id = ? AND at >= ?`,
+		h.TransitionAccount, micro(dayStart.Add(-journalSkew)),
 		micro(dayStart), micro(mealStart), purse.TypePurchase.String(),
 		h.TransitionAccount, codePurchase, micro(dayStart),
 		h.ID, micro(from)).Scan(&day, &meal, &paid)

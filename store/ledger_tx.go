@@ -24,8 +24,8 @@ const (
 	expiredHolds = `SELECT j.id, j.key, j.debit, j.credit, j.amount, j.flags, j.pending_id, j.released, j.code, j.memo,
 		h.state, h.expires_at, j.created_at FROM holds h JOIN journal j ON j.id = h.transfer_id
 		WHERE h.state = 'pending' AND h.expires_at > 0 AND h.expires_at <= ? ORDER BY h.expires_at, h.transfer_id LIMIT ?`
-	journalColumns = `id, key, debit, credit, amount, flags, pending_id, released, code, memo, created_at, hash`
-	accountColumns = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, kind, owner_id`
+	journalColumns = `id, key, debit, credit, amount, flags, pending_id, released, code, memo, created_at, hash, debit_prev, credit_prev`
+	accountColumns = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, last_transfer, kind, owner_id`
 )
 
 // LockHead locks the ledger head row until the transaction ends and
@@ -170,7 +170,7 @@ func (tx *Tx) scanPgxAccounts(br pgx.BatchResults, m map[int64]*ledger.Account) 
 		a := &ledger.Account{}
 		var o accountOwner
 		if err := rows.Scan(&a.ID, &a.Floor, &a.Ceiling, &a.Balance, &a.DebitsPending, &a.CreditsPending, &a.Frozen, &a.Closed,
-			&o.kind, &o.ownerID); err != nil {
+			&a.Last, &o.kind, &o.ownerID); err != nil {
 			return fmt.Errorf("scan account: %w", err)
 		}
 		o.frozen = a.Frozen
@@ -198,7 +198,7 @@ func (tx *Tx) Accounts(ctx context.Context, ids []int64) (map[int64]*ledger.Acco
 		for rows.Next() {
 			a := &ledger.Account{}
 			var o accountOwner
-			if err := rows.Scan(&a.ID, &a.Floor, &a.Ceiling, &a.Balance, &a.DebitsPending, &a.CreditsPending, &a.Frozen, &a.Closed, &o.kind, &o.ownerID); err != nil {
+			if err := rows.Scan(&a.ID, &a.Floor, &a.Ceiling, &a.Balance, &a.DebitsPending, &a.CreditsPending, &a.Frozen, &a.Closed, &a.Last, &o.kind, &o.ownerID); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: load accounts: %w", err)
 			}
@@ -270,14 +270,14 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 
 func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 	if len(w.Transfers) > 0 {
-		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (`+journalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (`+journalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("store: append to journal: %w", err)
 		}
 		defer st.Close()
 		for _, t := range w.Transfers {
 			if _, err := st.ExecContext(ctx, t.ID, t.Key, t.Debit, t.Credit, t.Amount, int64(t.Flags), t.PendingID, t.Released,
-				t.Code, t.Memo, micro(t.Time), t.Hash[:]); err != nil {
+				t.Code, t.Memo, micro(t.Time), t.Hash[:], t.DebitPrev, t.CreditPrev); err != nil {
 				return fmt.Errorf("store: append transfer %q to journal: %w", t.Key, err)
 			}
 		}
@@ -294,13 +294,13 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 	}
 	if len(w.Deltas) > 0 {
 		st, err := tx.q.PrepareContext(ctx, `UPDATE accounts SET balance = balance + ?, debits_pending = debits_pending + ?,
-			credits_pending = credits_pending + ? WHERE id = ?`)
+			credits_pending = credits_pending + ?, last_transfer = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("store: update accounts: %w", err)
 		}
 		defer st.Close()
 		for _, d := range w.Deltas {
-			if _, err := st.ExecContext(ctx, d.Balance, d.DebitsPending, d.CreditsPending, d.Account); err != nil {
+			if _, err := st.ExecContext(ctx, d.Balance, d.DebitsPending, d.CreditsPending, d.Last, d.Account); err != nil {
 				return fmt.Errorf("store: update account %d: %w", d.Account, err)
 			}
 		}
@@ -315,16 +315,16 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 	if n := len(w.Transfers); n > 0 {
 		ids, keys, debits, credits, amounts := make([]int64, n), make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		flags, pendings, released, codes, memos := make([]int64, n), make([]int64, n), make([]int64, n), make([]string, n), make([]string, n)
-		created, hashes := make([]int64, n), make([][]byte, n)
+		created, hashes, dprev, cprev := make([]int64, n), make([][]byte, n), make([]int64, n), make([]int64, n)
 		for i, t := range w.Transfers {
 			ids[i], keys[i], debits[i], credits[i], amounts[i] = t.ID, t.Key, t.Debit, t.Credit, t.Amount
 			flags[i], pendings[i], released[i], codes[i], memos[i] = int64(t.Flags), t.PendingID, t.Released, t.Code, t.Memo
-			created[i], hashes[i] = micro(t.Time), t.Hash[:]
+			created[i], hashes[i], dprev[i], cprev[i] = micro(t.Time), t.Hash[:], t.DebitPrev, t.CreditPrev
 		}
 		b.Queue(`INSERT INTO journal (`+journalColumns+`)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-				$8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bytea[])`,
-			ids, keys, debits, credits, amounts, flags, pendings, released, codes, memos, created, hashes)
+				$8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bytea[], $13::bigint[], $14::bigint[])`,
+			ids, keys, debits, credits, amounts, flags, pendings, released, codes, memos, created, hashes, dprev, cprev)
 	}
 	if len(w.Holds) > 0 {
 		ids, states, expires := holdColumns(w.Holds)
@@ -337,14 +337,14 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 			WHERE h.transfer_id = u.id AND h.state = 'pending'`, ids, states)
 	}
 	if n := len(w.Deltas); n > 0 {
-		ids, bal, dp, cp := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		ids, bal, dp, cp, last := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		for i, d := range w.Deltas {
-			ids[i], bal[i], dp[i], cp[i] = d.Account, d.Balance, d.DebitsPending, d.CreditsPending
+			ids[i], bal[i], dp[i], cp[i], last[i] = d.Account, d.Balance, d.DebitsPending, d.CreditsPending, d.Last
 		}
 		b.Queue(`UPDATE accounts a SET balance = a.balance + u.b, debits_pending = a.debits_pending + u.dp,
-			credits_pending = a.credits_pending + u.cp
-			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, b, dp, cp) WHERE a.id = u.id`,
-			ids, bal, dp, cp)
+			credits_pending = a.credits_pending + u.cp, last_transfer = u.last
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, b, dp, cp, last) WHERE a.id = u.id`,
+			ids, bal, dp, cp, last)
 	}
 	b.Queue(`UPDATE ledger_head SET transfer_id = $1, hash = $2 WHERE id = 1`, w.Head.TransferID, w.Head.Hash[:])
 	err := tx.pgx(ctx, func(c *pgx.Conn) error {

@@ -118,9 +118,12 @@ func (tx *Tx) checkLimits(ctx context.Context, h *onecard.Cardholder, s onecard.
 		return onecard.Errorf(onecard.ELIMIT, "%s is above the single payment limit of %s.", onecard.Yuan(amount), onecard.Yuan(s.SingleLimit))
 	}
 	var today int64
-	err := tx.queryRow(ctx, `SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers
-		WHERE debit IN (?, ?) AND code = ? AND pending_id = 0 AND state NOT IN ('voided', 'expired') AND created_at >= ?`,
-		h.PurseAccount, h.TransitionAccount, codePurchase, micro(s.DayStart(tx.now))).Scan(&today)
+	dayStart := s.DayStart(tx.now)
+	err := tx.queryRow(ctx, walkHistory(2, `j.created_at >= ?`, `FALSE`)+`SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT)
+		FROM transfers WHERE id IN (SELECT id FROM walk) AND debit IN (?, ?) AND code = ? AND pending_id = 0
+			AND state NOT IN ('voided', 'expired') AND created_at >= ?`,
+		h.PurseAccount, h.TransitionAccount, micro(dayStart.Add(-journalSkew)),
+		h.PurseAccount, h.TransitionAccount, codePurchase, micro(dayStart)).Scan(&today)
 	if err != nil {
 		return fmt.Errorf("store: unable to sum today's purchases: %w", err)
 	}
@@ -252,13 +255,13 @@ func (db *DB) History(ctx context.Context, cardholderID int64, before time.Time,
 	if !before.IsZero() {
 		until = micro(before)
 	}
+	// Each account's walk stops once it has passed limit transfers the
+	// history shows: before the cursor, no void, no hold voided or expired.
+	shown := fmt.Sprintf(`j.created_at < ? AND COALESCE(h.state, '') IN ('', 'pending') AND (j.flags & %d) = 0`, ledger.VoidPending)
 	filter := fmt.Sprintf(`created_at < ? AND state IN ('', 'pending') AND (flags & %d) = 0`, ledger.VoidPending)
-	rows, err := db.query(ctx, `SELECT `+transferColumns+` FROM (
-		SELECT * FROM (SELECT `+transferColumns+` FROM transfers WHERE debit IN (?, ?) AND `+filter+` ORDER BY id DESC LIMIT ?) d
-		UNION
-		SELECT * FROM (SELECT `+transferColumns+` FROM transfers WHERE credit IN (?, ?) AND `+filter+` ORDER BY id DESC LIMIT ?) c
-	) t ORDER BY id DESC LIMIT ?`,
-		h.PurseAccount, h.TransitionAccount, until, limit, h.PurseAccount, h.TransitionAccount, until, limit, limit)
+	rows, err := db.query(ctx, walkHistory(2, `w.n < ?`, shown)+`SELECT `+transferColumns+` FROM transfers
+		WHERE id IN (SELECT id FROM walk) AND `+filter+` ORDER BY id DESC LIMIT ?`,
+		h.PurseAccount, h.TransitionAccount, until, limit, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to load history: %w", err)
 	}

@@ -8,25 +8,13 @@ import (
 	"time"
 
 	"github.com/onecard-campus/onecard"
-	"github.com/onecard-campus/onecard/ledger"
 	"github.com/onecard-campus/onecard/store"
 )
 
 // codePayLedgerOK runs ledger.Check over the whole store.
 func codePayLedgerOK(t *testing.T, f *fixture) {
 	t.Helper()
-	var rep *ledger.Report
-	err := f.db.Audit(ctx, func(a ledger.Auditor) error {
-		var err error
-		rep, err = ledger.Check(ctx, a)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		t.Errorf("ledger.Check: %d violations (+%d): %v", len(rep.Violations), rep.Truncated, rep.Violations)
-	}
+	checkLedger(t, f.db)
 }
 
 // codePayBalance returns an account's posted balance.

@@ -747,15 +747,7 @@ func (r *domainRun) verify() {
 		}
 	}
 
-	var rep *ledger.Report
-	err = r.db.Audit(ctx, func(a ledger.Auditor) error {
-		var err error
-		rep, err = ledger.Check(ctx, a)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := ledgerReport(t, r.db)
 	if !rep.OK() {
 		t.Errorf("seed %d: ledger.Check: %d violations (+%d): %v", r.seed, len(rep.Violations), rep.Truncated, rep.Violations)
 	}

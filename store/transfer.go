@@ -31,12 +31,10 @@ func (db *DB) AccountTransfers(ctx context.Context, account, beforeID int64, lim
 	if beforeID <= 0 {
 		beforeID = 1<<63 - 1
 	}
-	// Two index range scans merged, rather than an OR the planners may not split.
-	rows, err := db.query(ctx, `SELECT `+transferColumns+` FROM (
-		SELECT * FROM (SELECT `+transferColumns+` FROM transfers WHERE debit = ? AND id < ? ORDER BY id DESC LIMIT ?) d
-		UNION ALL
-		SELECT * FROM (SELECT `+transferColumns+` FROM transfers WHERE credit = ? AND id < ? ORDER BY id DESC LIMIT ?) c
-	) t ORDER BY id DESC LIMIT ?`, account, beforeID, limit, account, beforeID, limit, limit)
+	// The walk stops once it has passed limit transfers before beforeID.
+	rows, err := db.query(ctx, walkHistory(1, `w.n < ?`, `j.id < ?`)+`SELECT `+transferColumns+` FROM transfers
+		WHERE id IN (SELECT id FROM walk) AND id > 0 AND id < ? ORDER BY id DESC LIMIT ?`,
+		account, beforeID, limit, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: account transfers: %w", err)
 	}
