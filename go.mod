@@ -15,6 +15,7 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
 	github.com/pressly/goose/v3 v3.29.0
+	github.com/realclientip/realclientip-go v1.0.0
 	github.com/smartwalle/alipay/v3 v3.2.30
 	golang.org/x/crypto v0.58.0
 	golang.org/x/oauth2 v0.36.0

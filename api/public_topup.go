@@ -2,14 +2,13 @@ package api
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/onecard-campus/onecard"
+	"github.com/onecard-campus/onecard/clientaddr"
 	"github.com/onecard-campus/onecard/payment"
 )
 
@@ -21,33 +20,13 @@ import (
 type clientKey struct{}
 
 // withClient puts the caller's address in the context for the lookup's
-// rate limit. It is the TCP peer's address, never X-Forwarded-For: a
-// header is the caller's to write, and a limit keyed on it limits nothing.
-// Behind a reverse proxy every caller shares the proxy's address, which
+// rate limit, as clientaddr resolves it: the TCP peer's, never a header
+// the caller wrote, unless the peer is one of the school's trusted
+// proxies. Behind an untrusted proxy every caller shares its address, which
 // errs towards refusing, not towards letting a lister through.
 func withClient(hctx huma.Context, next func(huma.Context)) {
-	ctx := context.WithValue(hctx.Context(), clientKey{}, clientAddr(hctx.RemoteAddr()))
-	next(huma.WithContext(hctx, ctx))
-}
-
-// clientAddr reduces a peer address to what the rate limit counts: the
-// IPv4 address, or the /64 of an IPv6 one, since a single host is handed a
-// whole /64 and could otherwise take a fresh address per request.
-func clientAddr(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
+	addr := clientaddr.Key(clientaddr.Of(hctx.Context(), hctx.RemoteAddr()))
+	next(huma.WithContext(hctx, context.WithValue(hctx.Context(), clientKey{}, addr)))
 }
 
 func clientFrom(ctx context.Context) string {

@@ -1,12 +1,13 @@
 package web
 
 import (
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/onecard-campus/onecard/clientaddr"
 )
 
 // limiter allows n requests per period per client address: login attempts
@@ -23,13 +24,11 @@ func newLimiter(n int, per time.Duration) *limiter {
 	return &limiter{every: rate.Every(per / time.Duration(n)), burst: n, by: map[string]*rate.Limiter{}}
 }
 
-// allow reports whether the request's client may go on. The address is the
-// connection's: X-Forwarded-For is not trusted.
+// allow reports whether the request's client may go on. The client is its
+// address as clientaddr resolves it (a trusted proxy's forwarded address,
+// else the connection's), an IPv6 address counted by its /64.
 func (l *limiter) allow(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientaddr.Key(clientaddr.Of(r.Context(), r.RemoteAddr))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.by[host]

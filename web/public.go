@@ -3,11 +3,11 @@ package web
 import (
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/channel/wechat"
+	"github.com/onecard-campus/onecard/clientaddr"
 	"github.com/onecard-campus/onecard/payment"
 )
 
@@ -232,18 +232,8 @@ func defaultPublicAmount(r onecard.TopUpRules) int64 {
 	return 0
 }
 
-// lookupClient is what the lookup's rate limit counts: the connection's
-// IPv4 address, or the /64 of an IPv6 one, since one host is handed a
-// whole /64 and could otherwise take a fresh address per lookup.
-func lookupClient(r *http.Request) string {
-	addr := payerAddr(r)
-	a, err := netip.ParseAddr(addr)
-	if err != nil || !a.Is6() {
-		return addr
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
+// lookupClient is what the lookup's rate limit counts (clientaddr.Key).
+func lookupClient(r *http.Request) string { return clientaddr.Key(payerAddr(r)) }
 
 // publicMaskNumber keeps the last four characters of a card number.
 func publicMaskNumber(n string) string {

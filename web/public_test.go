@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/channel"
+	"github.com/onecard-campus/onecard/clientaddr"
 )
 
 // publicLookup looks a card up as the page's first form does.
@@ -131,6 +133,52 @@ func TestPublicTopUp(t *testing.T) {
 	}
 	if status, _ := b.get("/topup/T-no-such-order"); status != http.StatusNotFound {
 		t.Errorf("an unknown order's page: %d", status)
+	}
+}
+
+// Behind the school's reverse proxy, trusted with --trusted-proxies, each
+// parent's lookups count against the address the proxy forwards. Without
+// that trust the header counts for nothing: a client cannot step around
+// the limit by writing a new X-Forwarded-For each time.
+func TestPublicRateLimitBehindProxy(t *testing.T) {
+	a, _ := newPayApp(t, nil)
+	h, _ := a.cardholder(t)
+	exhaust := func(b *browser) {
+		t.Helper()
+		for range 10 { // the default allows a burst of 5
+			if status, _ := publicLookup(b, "王小明", h.Number); status == http.StatusTooManyRequests {
+				return
+			}
+		}
+		t.Fatalf("no limit after 10 lookups from %s", b.forwardedFor)
+	}
+
+	res, err := clientaddr.New("127.0.0.1, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxied := httptest.NewServer(res.Handler(a.srv.Config.Handler))
+	defer proxied.Close()
+	parent := func(addr string) *browser {
+		b := a.browser(t)
+		b.base, b.forwardedFor = proxied.URL, addr
+		return b
+	}
+	exhaust(parent("203.0.113.10"))
+	if status, _ := publicLookup(parent("203.0.113.11"), "王小明", h.Number); status != http.StatusOK {
+		t.Errorf("another parent behind the same proxy: %d, want 200", status)
+	}
+	// What a client puts left of the proxy's own entry is not its address.
+	if status, _ := publicLookup(parent("198.51.100.1, 203.0.113.10"), "王小明", h.Number); status != http.StatusTooManyRequests {
+		t.Errorf("a limited parent naming another address first: %d, want 429", status)
+	}
+
+	direct := a.browser(t)
+	direct.forwardedFor = "203.0.113.20"
+	exhaust(direct)
+	direct.forwardedFor = "203.0.113.21"
+	if status, _ := publicLookup(direct, "王小明", h.Number); status != http.StatusTooManyRequests {
+		t.Errorf("a new X-Forwarded-For from an untrusted peer: %d, want 429", status)
 	}
 }
 

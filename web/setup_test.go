@@ -78,6 +78,9 @@ type browser struct {
 	base string
 	c    *http.Client
 	lang string
+	// forwardedFor, when set, is sent as X-Forwarded-For, as a reverse
+	// proxy (or a client pretending to be one) would.
+	forwardedFor string
 }
 
 func (a *app) browser(t *testing.T) *browser {
@@ -106,6 +109,9 @@ func (b *browser) do(req *http.Request) (int, string) {
 	b.t.Helper()
 	if b.lang != "" {
 		req.Header.Set("Accept-Language", b.lang)
+	}
+	if b.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", b.forwardedFor)
 	}
 	res, err := b.c.Do(req)
 	if err != nil {

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/channel/wechat"
+	"github.com/onecard-campus/onecard/clientaddr"
 )
 
 // topUpRoutes registers the cardholder's top-up (the form, the bank code,
@@ -284,15 +284,6 @@ func feeRate(bp int64) string {
 // form sent twice shares it.
 func newFormKey() string { return rand.Text() }
 
-// payerAddr is the client's address as the connection gives it; a
-// forwarded-for header is the client's to write and is not trusted.
-func payerAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return a.Unmap().String()
-	}
-	return host
-}
+// payerAddr is the client's address: the connection's, or behind the
+// school's trusted proxies the one they forwarded (see clientaddr).
+func payerAddr(r *http.Request) string { return clientaddr.Of(r.Context(), r.RemoteAddr) }

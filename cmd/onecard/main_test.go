@@ -50,6 +50,7 @@ func TestCommandLine(t *testing.T) {
 		{"serve -h", []string{"serve", "-h"}, exitOK, "-addr"},
 		{"serve bad flag", []string{"serve", "--bogus"}, exitUsage, "-bogus"},
 		{"serve extra argument", []string{"serve", "now"}, exitUsage, `unexpected argument "now"`},
+		{"serve bad trusted proxy", []string{"serve", "--trusted-proxies", "10.0.0.0/33"}, exitUsage, `trusted proxies "10.0.0.0/33"`},
 		{"check -h", []string{"check", "--help"}, exitOK, "-db"},
 		{"bench without benchmark", []string{"bench"}, exitUsage, "onecard bench ledger"},
 		{"bench unknown benchmark", []string{"bench", "disk"}, exitUsage, `unknown benchmark "disk"`},

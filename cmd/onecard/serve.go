@@ -14,6 +14,7 @@ import (
 
 	"github.com/onecard-campus/onecard"
 	"github.com/onecard-campus/onecard/api"
+	"github.com/onecard-campus/onecard/clientaddr"
 	"github.com/onecard-campus/onecard/demo"
 	"github.com/onecard-campus/onecard/device"
 	"github.com/onecard-campus/onecard/ledger"
@@ -42,6 +43,9 @@ type serveConfig struct {
 	db, addr, dataDir   string
 	channels, publicURL string
 	demo                bool
+	// clients resolves each request's client address, trusting the
+	// reverse proxies --trusted-proxies names (none by default).
+	clients *clientaddr.Resolver
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -52,6 +56,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	flags.StringVar(&c.dataDir, "data-dir", "", "data directory for the SQLite file and the secret (default $ONECARD_DATA_DIR or ./"+defaultDataDir+")")
 	flags.StringVar(&c.channels, "channels", "", "payment channel configuration, JSON (default $ONECARD_CHANNELS; with --demo and none, an embedded sandbox gateway)")
 	flags.StringVar(&c.publicURL, "public-url", "", "the server's address as payers and gateways reach it (default $ONECARD_PUBLIC_URL or the listening address)")
+	var proxies string
+	flags.StringVar(&proxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For names the client, for rate limits: addresses or CIDR ranges, comma-separated (default $ONECARD_TRUSTED_PROXIES; none)")
 	flags.BoolVar(&c.demo, "demo", false, "load the demo school (1,000 cardholders) if the database has no school yet")
 	if err := parseFlags(flags, args); err != nil {
 		return nil, err
@@ -68,6 +74,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if c.addr == "" {
 		c.addr = defaultAddr
+	}
+	if proxies == "" {
+		proxies = getenv("ONECARD_TRUSTED_PROXIES")
+	}
+	var err error
+	if c.clients, err = clientaddr.New(proxies); err != nil {
+		fmt.Fprintf(stderr, "onecard serve: %v\n", err)
+		return nil, errUsage
 	}
 	return c, nil
 }
@@ -164,7 +178,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	mux.Handle("/", web.New(webCfg))
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           c.clients.Handler(mux),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
