@@ -309,7 +309,12 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 }
 
 // writeBulk sends every write of the batch, and the head's move, in one
-// pipelined round trip of one statement per table.
+// pipelined round trip of one statement per table. The updates name their
+// rows twice, joined to the unnest()ed values and as "= ANY" of the IDs:
+// without the second the planner cannot estimate the join and scans the
+// whole table into a hash (measured: 4 ms of every batch over 10,000
+// accounts, growing with the school), with it the rows come from the
+// primary key.
 func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 	b := &pgx.Batch{}
 	if n := len(w.Transfers); n > 0 {
@@ -334,7 +339,7 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 	if len(w.Resolved) > 0 {
 		ids, states, _ := holdColumns(w.Resolved)
 		b.Queue(`UPDATE holds h SET state = u.state FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
-			WHERE h.transfer_id = u.id AND h.state = 'pending'`, ids, states)
+			WHERE h.transfer_id = u.id AND h.transfer_id = ANY($1) AND h.state = 'pending'`, ids, states)
 	}
 	if n := len(w.Deltas); n > 0 {
 		ids, bal, dp, cp, last := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -343,7 +348,8 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes) error {
 		}
 		b.Queue(`UPDATE accounts a SET balance = a.balance + u.b, debits_pending = a.debits_pending + u.dp,
 			credits_pending = a.credits_pending + u.cp, last_transfer = u.last
-			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, b, dp, cp, last) WHERE a.id = u.id`,
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, b, dp, cp, last)
+			WHERE a.id = u.id AND a.id = ANY($1)`,
 			ids, bal, dp, cp, last)
 	}
 	b.Queue(`UPDATE ledger_head SET transfer_id = $1, hash = $2 WHERE id = 1`, w.Head.TransferID, w.Head.Hash[:])
