@@ -50,7 +50,7 @@ func (db *DB) Bills(ctx context.Context, f onecard.BillFilter, offset, limit int
 	if err != nil {
 		return nil, 0, err
 	}
-	lines, args := billLines(h, f, lo, hi)
+	lines, args := db.billLines(h, f, lo, hi)
 	// The count comes with the page (a window over the whole filter); only
 	// a page past the end needs a query of its own.
 	rows, err := db.query(ctx, `SELECT tid, at, code, amount, account, other, merchant_id, terminal_id, ref, COUNT(*) OVER () FROM (`+lines+`) b
@@ -102,7 +102,7 @@ func (db *DB) BillSummary(ctx context.Context, f onecard.BillFilter) (*onecard.B
 	if err != nil {
 		return nil, err
 	}
-	lines, args := billLines(h, f, lo, hi)
+	lines, args := db.billLines(h, f, lo, hi)
 	rows, err := db.query(ctx, `SELECT at, code, amount, other, merchant_id FROM (`+lines+`) b`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to sum bills: %w", err)
@@ -197,7 +197,8 @@ func (db *DB) journalSpan(ctx context.Context, from, to time.Time) (lo, hi int64
 // payments and their refunds through code_payments_cardholder. Columns:
 // tid, at, code, amount (signed), account, other, merchant_id,
 // terminal_id, ref.
-func billLines(h *onecard.Cardholder, f onecard.BillFilter, lo, hi int64) (string, []any) {
+func (db *DB) billLines(h *onecard.Cardholder, f onecard.BillFilter, lo, hi int64) (string, []any) {
+	walked := db.inWalk(`id >= ? AND id < ?`)
 	p, t := h.PurseAccount, h.TransitionAccount
 	from, to := micro(f.From), micro(f.To)
 	skip := int64(ledger.Pending | ledger.VoidPending)
@@ -206,11 +207,11 @@ func billLines(h *onecard.Cardholder, f onecard.BillFilter, lo, hi int64) (strin
 			CASE WHEN credit = ? THEN '` + KindPurse + `' WHEN credit = ? THEN '` + KindTransition + `'
 				WHEN debit = ? THEN '` + KindPurse + `' ELSE '` + KindTransition + `' END AS account,
 			CASE WHEN credit IN (?, ?) THEN debit ELSE credit END AS other, 0 AS merchant_id, 0 AS terminal_id, key AS ref
-		FROM journal WHERE id IN (SELECT id FROM walk WHERE id >= ? AND id < ?) AND debit IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
+		FROM journal WHERE ` + walked + ` AND debit IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
 		UNION ALL
 		SELECT id, created_at, code, amount, CASE WHEN credit = ? THEN '` + KindPurse + `' ELSE '` + KindTransition + `' END,
 			debit, 0, 0, key
-		FROM journal WHERE id IN (SELECT id FROM walk WHERE id >= ? AND id < ?) AND credit IN (?, ?) AND debit NOT IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
+		FROM journal WHERE ` + walked + ` AND credit IN (?, ?) AND debit NOT IN (?, ?) AND created_at >= ? AND created_at < ? AND (flags & ?) = 0
 		UNION ALL
 		SELECT transfer_id, paid_at, '` + codePurchase + `', -amount, channel, 0, merchant_id, terminal_id, no
 		FROM code_payments WHERE cardholder_id = ? AND cardholder_id <> 0 AND channel IN ` + channels + `

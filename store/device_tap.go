@@ -298,7 +298,7 @@ func (db *DB) purchaseSums(ctx context.Context, h *onecard.Cardholder, dayStart,
 			CAST(COALESCE(SUM(CASE WHEN at >= ? THEN amount ELSE 0 END), 0) AS BIGINT),
 			CAST(COALESCE(SUM(CASE WHEN at >= ? AND type = ? THEN amount ELSE 0 END), 0) AS BIGINT),
 			(SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers
-				WHERE id IN (SELECT id FROM walk) AND debit = ? AND code = ? AND key LIKE 'pay:%' AND created_at >= ?)
+				WHERE `+db.inWalk("")+` AND debit = ? AND code = ? AND key LIKE 'pay:%' AND created_at >= ?)
 		FROM device_records WHERE cardholder_id = ? AND at >= ?`,
 		h.TransitionAccount, micro(dayStart.Add(-journalSkew)),
 		micro(dayStart), micro(mealStart), purse.TypePurchase.String(),

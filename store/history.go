@@ -32,3 +32,19 @@ func walkHistory(accounts int, more, counts string) string {
 		WHERE ` + more + `
 	) `
 }
+
+// inWalk is the condition that a journal row is one the walk listed and,
+// if cond is given, that cond holds for its ID. PostgreSQL is handed the
+// IDs as an array, which it looks up by primary key: given "IN (SELECT
+// ...)", its planner, which cannot estimate a recursive query, scanned the
+// whole journal for them. SQLite looks the IDs up either way.
+func (db *DB) inWalk(cond string) string {
+	q := `SELECT id FROM walk`
+	if cond != "" {
+		q += ` WHERE ` + cond
+	}
+	if db.dialect == Postgres {
+		return `id = ANY(ARRAY(` + q + `))`
+	}
+	return `id IN (` + q + `)`
+}

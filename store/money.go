@@ -120,7 +120,7 @@ func (tx *Tx) checkLimits(ctx context.Context, h *onecard.Cardholder, s onecard.
 	var today int64
 	dayStart := s.DayStart(tx.now)
 	err := tx.queryRow(ctx, walkHistory(2, `j.created_at >= ?`, `FALSE`)+`SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT)
-		FROM transfers WHERE id IN (SELECT id FROM walk) AND debit IN (?, ?) AND code = ? AND pending_id = 0
+		FROM transfers WHERE `+tx.db.inWalk("")+` AND debit IN (?, ?) AND code = ? AND pending_id = 0
 			AND state NOT IN ('voided', 'expired') AND created_at >= ?`,
 		h.PurseAccount, h.TransitionAccount, micro(dayStart.Add(-journalSkew)),
 		h.PurseAccount, h.TransitionAccount, codePurchase, micro(dayStart)).Scan(&today)
@@ -260,7 +260,7 @@ func (db *DB) History(ctx context.Context, cardholderID int64, before time.Time,
 	shown := fmt.Sprintf(`j.created_at < ? AND COALESCE(h.state, '') IN ('', 'pending') AND (j.flags & %d) = 0`, ledger.VoidPending)
 	filter := fmt.Sprintf(`created_at < ? AND state IN ('', 'pending') AND (flags & %d) = 0`, ledger.VoidPending)
 	rows, err := db.query(ctx, walkHistory(2, `w.n < ?`, shown)+`SELECT `+transferColumns+` FROM transfers
-		WHERE id IN (SELECT id FROM walk) AND `+filter+` ORDER BY id DESC LIMIT ?`,
+		WHERE `+db.inWalk("")+` AND `+filter+` ORDER BY id DESC LIMIT ?`,
 		h.PurseAccount, h.TransitionAccount, until, limit, until, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to load history: %w", err)

@@ -33,7 +33,7 @@ func (db *DB) AccountTransfers(ctx context.Context, account, beforeID int64, lim
 	}
 	// The walk stops once it has passed limit transfers before beforeID.
 	rows, err := db.query(ctx, walkHistory(1, `w.n < ?`, `j.id < ?`)+`SELECT `+transferColumns+` FROM transfers
-		WHERE id IN (SELECT id FROM walk) AND id > 0 AND id < ? ORDER BY id DESC LIMIT ?`,
+		WHERE `+db.inWalk("")+` AND id > 0 AND id < ? ORDER BY id DESC LIMIT ?`,
 		account, beforeID, limit, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: account transfers: %w", err)
