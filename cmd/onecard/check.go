@@ -82,7 +82,7 @@ func printReport(w io.Writer, db, dialect string, rep *ledger.Report) {
 	fmt.Fprintf(w, "  accounts:  %d\n  transfers: %d\n", rep.Accounts, rep.Transfers)
 	if rep.OK() {
 		fmt.Fprintln(w, "OK: balances sum to zero and equal their journals, none is outside its floor or ceiling,")
-		fmt.Fprintln(w, "the hash chain is intact and no idempotency key is stored twice.")
+		fmt.Fprintln(w, "the hash chain and every account's history links are intact and no idempotency key is stored twice.")
 		return
 	}
 	fmt.Fprintf(w, "FAILED: %d violation(s)\n", len(rep.Violations)+rep.Truncated)
