@@ -16,20 +16,7 @@ import (
 // written, and `onecard check` finds a link that was broken.
 func TestAccountHistory(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var ids []int64
-		err := db.Write(ctx, func(tx *store.Tx) error {
-			for range 4 {
-				id, err := tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindBench, Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling})
-				if err != nil {
-					return err
-				}
-				ids = append(ids, id)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ids := openAccounts(t, db, 4)
 		led := ledger.New(db, ledger.Options{})
 		defer led.Close()
 		// Plain transfers, a hold posted in part and one voided, in
@@ -134,4 +121,24 @@ func ledgerReport(t *testing.T, db *store.DB) *ledger.Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// openAccounts opens n ledger accounts with neither floor nor ceiling.
+func openAccounts(t *testing.T, db *store.DB, n int) []int64 {
+	t.Helper()
+	var ids []int64
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		for range n {
+			id, err := tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindBench, Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }

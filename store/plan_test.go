@@ -50,20 +50,7 @@ func TestPostgresPlansUseKeys(t *testing.T) {
 	f.school = f.newSchool(t, "nankai", onecard.Settings{})
 	f.canteen = f.newMerchant(t, f.school.ID, "canteen-1")
 	h, _, _ := f.cardholder(t)
-	var ids []int64
-	err = db.Write(ctx, func(tx *store.Tx) error {
-		for range 10_000 {
-			id, err := tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindBench, Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling})
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ids := openAccounts(t, db, 10_000)
 	led := ledger.New(db, ledger.Options{})
 	submit := func(prefix string, n int) {
 		t.Helper()
