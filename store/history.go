@@ -19,12 +19,19 @@ package store
 // number of matching transfers rather than at an ID or a time. An ID of 0
 // ends a chain; a transfer between two of the accounts is listed twice.
 func walkHistory(accounts int, more, counts string) string {
+	return walkHistoryFrom(`last_transfer`, accounts, more, counts)
+}
+
+// walkHistoryFrom is walkHistory starting each account's walk at start, an
+// expression over the account's row (accounts) instead of its newest
+// transfer; its arguments come before the accounts'.
+func walkHistoryFrom(start string, accounts int, more, counts string) string {
 	holds := ""
 	if counts != "FALSE" { // a step that counts nothing need not read holds
 		holds = ` LEFT JOIN holds h ON h.transfer_id = j.id`
 	}
 	return `WITH RECURSIVE walk(id, account, n) AS (
-		SELECT last_transfer, id, 0 FROM accounts WHERE id IN (` + placeholders(accounts) + `)
+		SELECT ` + start + `, id, 0 FROM accounts WHERE id IN (` + placeholders(accounts) + `)
 		UNION ALL
 		SELECT CASE WHEN j.debit = w.account THEN j.debit_prev ELSE j.credit_prev END, w.account,
 			w.n + CASE WHEN ` + counts + ` THEN 1 ELSE 0 END

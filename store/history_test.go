@@ -79,6 +79,34 @@ func TestAccountHistory(t *testing.T) {
 		}
 		checkLedger(t, db)
 
+		// A page before any transfer, the account's or another's, holds the
+		// account's transfers before it, newest first.
+		for _, id := range ids {
+			all, err := db.AccountTransfers(ctx, id, 0, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for before := int64(1); before <= all[0].ID+1; before++ {
+				var want []int64
+				for _, tr := range all {
+					if tr.ID < before && len(want) < 5 {
+						want = append(want, tr.ID)
+					}
+				}
+				page, err := db.AccountTransfers(ctx, id, before, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []int64
+				for _, tr := range page {
+					got = append(got, tr.ID)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("account %d, page before %d: %v, want %v", id, before, got, want)
+				}
+			}
+		}
+
 		if err := db.RedoMigration(ctx, 11); err != nil {
 			t.Fatalf("the upgrade to history links: %v", err)
 		}
