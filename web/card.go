@@ -105,8 +105,9 @@ func (s *Server) renderCard(w http.ResponseWriter, r *http.Request, status int, 
 	if edit != nil {
 		edit(&d.Form)
 	}
-	// Shown in answer to a form or a callback, the page is still the card
-	// page: the language switch comes back to it, not to the action.
+	// Shown in answer to a channel's callback (a GET carrying a one-time
+	// code), the page is still the card page: the language switch comes
+	// back to it, not to the callback. Forms are render's (formPage).
 	r = cardAtPath(r, "/app/card")
 	s.render(w, r, status, "card", &view{Title: "card.title", Nav: "card", Data: d, Notice: notice, Error: errMsg,
 		Loc: d.School.Settings.Location()})

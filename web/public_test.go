@@ -136,6 +136,21 @@ func TestPublicTopUp(t *testing.T) {
 	}
 }
 
+// A page shown in answer to a form sends the language switch back to the
+// form's page, which answers GET, rather than to the form's action.
+func TestLanguageSwitchAfterAForm(t *testing.T) {
+	a, _ := newPayApp(t, nil)
+	h, _ := a.cardholder(t)
+	b := a.browser(t)
+	_, body := publicLookup(b, "李四", h.Number) // not the holder's name
+	if !strings.Contains(body, `id="error"`) || !strings.Contains(body, `name="back" value="/topup"`) {
+		t.Fatalf("the lookup's answer does not send the switch back to /topup:\n%s", body)
+	}
+	if status, body := b.post("/lang", url.Values{"lang": {"en"}, "back": {"/topup"}}); status != http.StatusOK || !strings.Contains(body, `lang="en"`) {
+		t.Errorf("switching language from the answer: %d", status)
+	}
+}
+
 // Behind the school's reverse proxy, trusted with --trusted-proxies, each
 // parent's lookups count against the address the proxy forwards. Without
 // that trust the header counts for nothing: a client cannot step around

@@ -92,6 +92,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		v.Loc = onecard.DefaultSettings().Location()
 	}
 	v.Path = r.URL.RequestURI() // the language switch comes back with the query (the month shown)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		v.Path = formPage(r.URL.Path) // a page shown in answer to a form: the switch goes back to the form's page
+	}
 	v.HasBills = s.cfg.Bills != nil
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -130,4 +133,16 @@ func staticFiles(fsys fs.FS) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// formPage is the page whose form a POST to path came from, where the
+// language switch goes back to: the switch asks with GET, which the form's
+// action may not answer.
+func formPage(path string) string {
+	for _, page := range []string{"/app/card", "/app/topup", "/topup", "/login"} {
+		if path == page || strings.HasPrefix(path, page+"/") {
+			return page
+		}
+	}
+	return "/app"
 }
