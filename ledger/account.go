@@ -23,10 +23,9 @@ type Account struct {
 	// Last is the newest transfer that touched the account, 0 for none:
 	// the head of the account's history, which runs back through each
 	// transfer's DebitPrev or CreditPrev. The links replace two journal
-	// indexes by debit and by credit account, which cost the ledger about
-	// a third of its commits per second (docs/BENCHMARKS.md): a link is
-	// written in the row the batch writes anyway, an index entry lands on
-	// a page of its own.
+	// indexes by debit and by credit account: a link is written in the row
+	// the batch writes anyway, an index entry lands on a page of its own
+	// (SQLite 11,104-11,384 -> 13,557-17,173 transfers/s, docs/BENCHMARKS.md).
 	Last int64 `json:"last_transfer"`
 }
 
@@ -45,5 +44,5 @@ type Delta struct {
 	Balance        int64
 	DebitsPending  int64
 	CreditsPending int64
-	Last           int64 // the account's newest transfer after the batch (in Writes; 0 elsewhere)
+	Last           int64 // in Writes: the account's newest transfer after the batch (its new last_transfer)
 }

@@ -344,19 +344,20 @@ func (b *batch) writes(head *Head) *Writes {
 		t.DebitPrev, t.CreditPrev = dr.Last, cr.Last
 		dr.Last, cr.Last = t.ID, t.ID
 		w.Transfers = append(w.Transfers, t)
-		ev.debit.Last, ev.credit.Last = t.ID, t.ID
 		for _, d := range [2]Delta{ev.debit, ev.credit} {
 			if j, ok := deltas[d.Account]; ok {
 				m := &w.Deltas[j]
 				m.Balance += d.Balance
 				m.DebitsPending += d.DebitsPending
 				m.CreditsPending += d.CreditsPending
-				m.Last = d.Last
 			} else {
 				deltas[d.Account] = len(w.Deltas)
 				w.Deltas = append(w.Deltas, d)
 			}
 		}
+	}
+	for i := range w.Deltas {
+		w.Deltas[i].Last = b.accounts[w.Deltas[i].Account].Last
 	}
 	for _, t := range w.Transfers {
 		if t.Flags&Pending != 0 {
