@@ -203,7 +203,7 @@ func (db *DB) billLines(h *onecard.Cardholder, f onecard.BillFilter, lo, hi int6
 	from, to := micro(f.From), micro(f.To)
 	skip := int64(ledger.Pending | ledger.VoidPending)
 	channels := `('` + onecard.ChannelAlipay + `', '` + onecard.ChannelWechat + `')`
-	q := walkHistory(2, `j.id >= ?`, `FALSE`) + `SELECT id AS tid, created_at AS at, code, CASE WHEN credit IN (?, ?) THEN amount ELSE -amount END AS amount,
+	q := walkHistory(2, `j.id >= ?`, countNothing) + `SELECT id AS tid, created_at AS at, code, CASE WHEN credit IN (?, ?) THEN amount ELSE -amount END AS amount,
 			CASE WHEN credit = ? THEN '` + KindPurse + `' WHEN credit = ? THEN '` + KindTransition + `'
 				WHEN debit = ? THEN '` + KindPurse + `' ELSE '` + KindTransition + `' END AS account,
 			CASE WHEN credit IN (?, ?) THEN debit ELSE credit END AS other, 0 AS merchant_id, 0 AS terminal_id, key AS ref

@@ -294,7 +294,7 @@ func (db *DB) purchaseSums(ctx context.Context, h *onecard.Cardholder, dayStart,
 	} else if mealStart.Before(from) {
 		from = mealStart
 	}
-	err = db.queryRow(ctx, walkHistory(1, `j.created_at >= ?`, `FALSE`)+`SELECT
+	err = db.queryRow(ctx, walkHistory(1, `j.created_at >= ?`, countNothing)+`SELECT
 			CAST(COALESCE(SUM(CASE WHEN at >= ? THEN amount ELSE 0 END), 0) AS BIGINT),
 			CAST(COALESCE(SUM(CASE WHEN at >= ? AND type = ? THEN amount ELSE 0 END), 0) AS BIGINT),
 			(SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers

@@ -7,6 +7,9 @@ package store
 // account, which the ledger paid for on every commit (see
 // migrations/*/00011_history_links.sql); readers walk them instead.
 
+// countNothing is the counts of a walk that stops at an ID or a time.
+const countNothing = `FALSE`
+
 // walkHistory returns a WITH RECURSIVE clause defining walk(id, account, n)
 // over the histories of n accounts (its first n arguments): for each
 // account, the IDs of its transfers, newest first. A step reads the transfer
@@ -14,8 +17,8 @@ package store
 // it only while the condition more holds, so a walk reads no further back
 // than its caller needs; the row it stops at is listed but not followed, so
 // callers still filter what walk lists. n counts the transfers passed for
-// which counts held ("FALSE" counts nothing; only a counting walk joins
-// holds, so only counts may name h), for walks that stop after a
+// which counts held (countNothing counts nothing; only a counting walk
+// joins holds, so only counts may name h), for walks that stop after a
 // number of matching transfers rather than at an ID or a time. An ID of 0
 // ends a chain; a transfer between two of the accounts is listed twice.
 func walkHistory(accounts int, more, counts string) string {
@@ -27,7 +30,7 @@ func walkHistory(accounts int, more, counts string) string {
 // transfer; its arguments come before the accounts'.
 func walkHistoryFrom(start string, accounts int, more, counts string) string {
 	holds := ""
-	if counts != "FALSE" { // a step that counts nothing need not read holds
+	if counts != countNothing { // a step that counts nothing need not read holds
 		holds = ` LEFT JOIN holds h ON h.transfer_id = j.id`
 	}
 	return `WITH RECURSIVE walk(id, account, n) AS (

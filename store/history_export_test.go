@@ -1,24 +1,11 @@
 package store
 
-import (
-	"context"
-	"io/fs"
-
-	"github.com/pressly/goose/v3"
-)
+import "context"
 
 // RedoMigration rolls the schema back to before version and applies it
 // again, as an upgrade of an older deployment would.
 func (db *DB) RedoMigration(ctx context.Context, version int64) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.dialect)
-	if err != nil {
-		return err
-	}
-	dialect := goose.DialectSQLite3
-	if db.dialect == Postgres {
-		dialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithAllowOutofOrder(true))
+	p, err := db.migrations()
 	if err != nil {
 		return err
 	}

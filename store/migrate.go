@@ -16,9 +16,21 @@ var migrations embed.FS
 // migrate applies the embedded migrations of the store's dialect. On
 // PostgreSQL a session lock keeps two starting servers from racing.
 func (db *DB) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.dialect)
+	p, err := db.migrations()
 	if err != nil {
 		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: apply migrations: %w", err)
+	}
+	return nil
+}
+
+// migrations returns the goose provider of the store's embedded migrations.
+func (db *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+db.dialect)
+	if err != nil {
+		return nil, err
 	}
 	dialect := goose.DialectSQLite3
 	// Migrations are independent tables, added by parallel work; one that
@@ -29,16 +41,13 @@ func (db *DB) migrate(ctx context.Context) error {
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()
 		if err != nil {
-			return fmt.Errorf("store: migration lock: %w", err)
+			return nil, fmt.Errorf("store: migration lock: %w", err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	p, err := goose.NewProvider(dialect, db.write, sub, opts...)
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("store: apply migrations: %w", err)
-	}
-	return nil
+	return p, nil
 }

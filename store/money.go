@@ -119,7 +119,7 @@ func (tx *Tx) checkLimits(ctx context.Context, h *onecard.Cardholder, s onecard.
 	}
 	var today int64
 	dayStart := s.DayStart(tx.now)
-	err := tx.queryRow(ctx, walkHistory(2, `j.created_at >= ?`, `FALSE`)+`SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT)
+	err := tx.queryRow(ctx, walkHistory(2, `j.created_at >= ?`, countNothing)+`SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT)
 		FROM transfers WHERE `+tx.db.inWalk("")+` AND debit IN (?, ?) AND code = ? AND pending_id = 0
 			AND state NOT IN ('voided', 'expired') AND created_at >= ?`,
 		h.PurseAccount, h.TransitionAccount, micro(dayStart.Add(-journalSkew)),
