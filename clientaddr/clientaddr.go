@@ -42,7 +42,7 @@ func New(list string) (*Resolver, error) {
 	}
 	s, err := realclientip.NewRightmostTrustedRangeStrategy("X-Forwarded-For", nets)
 	if err != nil {
-		return nil, fmt.Errorf("clientaddr: %w", err)
+		return nil, fmt.Errorf("trusted proxies %q: %w", list, err)
 	}
 	return &Resolver{trusted: nets, header: s}, nil
 }
@@ -56,15 +56,18 @@ func (r *Resolver) Resolve(req *http.Request) string {
 		return peer
 	}
 	if ip := r.header.ClientIP(req.Header, req.RemoteAddr); ip != "" {
-		return strings.TrimPrefix(ip, "::ffff:")
+		return canonical(ip)
 	}
 	return peer
 }
 
 func (r *Resolver) isTrusted(addr string) bool {
 	ip := net.ParseIP(addr)
+	if ip == nil {
+		return false
+	}
 	for _, n := range r.trusted {
-		if ip != nil && n.Contains(ip) {
+		if n.Contains(ip) {
 			return true
 		}
 	}
@@ -97,6 +100,12 @@ func Peer(remoteAddr string) string {
 	if err != nil {
 		host = remoteAddr
 	}
+	return canonical(host)
+}
+
+// canonical writes an IP address one way: IPv4 unmapped from IPv6, no
+// zone. What is no address is returned as it is.
+func canonical(host string) string {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a.Unmap().WithZone("").String()
 	}
@@ -107,11 +116,10 @@ func Peer(remoteAddr string) string {
 // or the /64 of an IPv6 one, since one host is handed a whole /64 and
 // could otherwise take a fresh address per request.
 func Key(addr string) string {
-	a, err := netip.ParseAddr(addr)
+	a, err := netip.ParseAddr(canonical(addr))
 	if err != nil {
 		return addr
 	}
-	a = a.Unmap().WithZone("")
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		return p.String()

@@ -23,6 +23,8 @@ func TestResolve(t *testing.T) {
 		{"IPv6 proxy, IPv4 client", "::1, 127.0.0.1", "[::1]:443", "198.51.100.1", "198.51.100.1"},
 		{"IPv4 in IPv6 peer", "", "[::ffff:203.0.113.7]:5000", "", "203.0.113.7"},
 		{"a single trusted address", "192.0.2.1", "192.0.2.1:443", "198.51.100.1", "198.51.100.1"},
+		{"a forwarded IPv4 address written as IPv6", "10.0.0.0/8", "10.0.0.2:443", "::ffff:198.51.100.1", "198.51.100.1"},
+		{"a forwarded IPv6 address with a zone", "10.0.0.0/8", "10.0.0.2:443", "fe80::1%eth0", "fe80::1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
