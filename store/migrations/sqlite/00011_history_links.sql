@@ -3,8 +3,7 @@
 -- indexes by debit and by credit account: a journal row names the previous
 -- transfer of its debit account and of its credit account, and an account
 -- names its newest. The row and the account are written by every transfer
--- anyway, while each index entry dirtied a page of its own: dropping the
--- indexes lifts the ledger's durable commits by about a third (see
+-- anyway, while each index entry dirtied a page of its own (measured in
 -- docs/BENCHMARKS.md). `onecard check` verifies every link.
 ALTER TABLE journal ADD COLUMN debit_prev INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN credit_prev INTEGER NOT NULL DEFAULT 0;
