@@ -42,20 +42,21 @@ type event struct {
 // then writes all effects at once. A failure of one transfer (or one linked
 // chain) never affects another; an error means the transaction is unusable.
 func applyRequests(ctx context.Context, tx Tx, reqs [][]Transfer, sweep bool) ([][]Outcome, error) {
-	keys := make([]string, 0, 2*len(reqs))
+	keys := make([]string, 0, len(reqs))
 	ids := make([]int64, 0, 2*len(reqs))
+	var holds []string
 	for _, r := range reqs {
 		for i := range r {
 			if validKey(r[i].Key) {
 				keys = append(keys, r[i].Key)
 			}
 			if validKey(r[i].PendingKey) {
-				keys = append(keys, r[i].PendingKey)
+				holds = append(holds, r[i].PendingKey)
 			}
 			ids = append(ids, r[i].Debit, r[i].Credit)
 		}
 	}
-	q := Query{Keys: keys, Accounts: dedupe(ids)}
+	q := Query{Keys: keys, HoldKeys: holds, Accounts: dedupe(ids)}
 	if sweep {
 		q.Sweep = sweepLimit
 	}

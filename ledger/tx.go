@@ -15,6 +15,13 @@ type Tx interface {
 	// Load locks the journal head until the transaction ends, so that no
 	// two batches interleave, and returns it with everything a batch
 	// decides on. Stores answer it in as few round trips as they can.
+	//
+	// A store may instead answer from what it remembers of its own last
+	// commit, without locking or reading, and report the batch's Keys as
+	// absent, only if Write then fails whenever that answer was not the
+	// database's (the head or an account moved meanwhile, a key was
+	// already stored), and the store decides the batch again from the
+	// database after such a failure, before anything is acknowledged.
 	Load(ctx context.Context, q Query) (*Snapshot, error)
 	// Write stores a batch's effects: new transfers (IDs and hashes
 	// assigned, appended to the journal), new holds, state changes of
@@ -26,7 +33,8 @@ type Tx interface {
 
 // Query says what a batch needs loaded.
 type Query struct {
-	Keys     []string // transfers to look up by key (the batch's and the holds it names)
+	Keys     []string // the batch's own keys, to find retries of stored transfers
+	HoldKeys []string // keys of the holds the batch posts or voids
 	Accounts []int64  // accounts the batch names
 	Sweep    int      // if > 0, also load up to this many holds whose timeout has passed
 }

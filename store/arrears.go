@@ -8,7 +8,7 @@ import (
 	"github.com/onecard-campus/onecard/ledger"
 )
 
-// settleArrears runs inside every ledger batch after the balances moved. A
+// settleArrears runs inside every ledger batch, for arrearsCandidates, after the balances moved. A
 // cardholder whose purse + transition fell below zero gets their card frozen
 // for arrears; one whose card is frozen for arrears and whose total is back
 // at zero or above is unfrozen (seed 001, Part 08). Only accounts that can
@@ -21,19 +21,7 @@ import (
 // and of merchant or system transfers run no query at all; a batch with
 // candidates runs one query per 4,000 of them, and touches cards only for
 // the cardholders whose state changes.
-func (tx *Tx) settleArrears(ctx context.Context, deltas []ledger.Delta) error {
-	var ids []int64
-	seen := map[int64]bool{}
-	for _, d := range deltas {
-		o, ok := tx.accountOwner[d.Account]
-		if !ok || o.ownerID == 0 || (o.kind != KindPurse && o.kind != KindTransition) || seen[o.ownerID] {
-			continue
-		}
-		if d.Balance < 0 || (o.frozen && d.Balance > 0) {
-			seen[o.ownerID] = true
-			ids = append(ids, o.ownerID)
-		}
-	}
+func (tx *Tx) settleArrears(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -77,7 +65,28 @@ func (tx *Tx) settleArrears(ctx context.Context, deltas []ledger.Delta) error {
 			return err
 		}
 	}
+	if tx.batch != nil && len(changes) > 0 {
+		tx.batch.settled = true // accounts were frozen or unfrozen outside the ledger's view
+	}
 	return nil
+}
+
+// arrearsCandidates lists the cardholders whose arrears state the deltas
+// may change.
+func (tx *Tx) arrearsCandidates(deltas []ledger.Delta) []int64 {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, d := range deltas {
+		o, ok := tx.accountOwner[d.Account]
+		if !ok || o.ownerID == 0 || (o.kind != KindPurse && o.kind != KindTransition) || seen[o.ownerID] {
+			continue
+		}
+		if d.Balance < 0 || (o.frozen && d.Balance > 0) {
+			seen[o.ownerID] = true
+			ids = append(ids, o.ownerID)
+		}
+	}
+	return ids
 }
 
 // settleCard freezes a card for arrears (total below zero) or lifts its

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/onecard-campus/onecard"
-	"github.com/onecard-campus/onecard/ledger"
 )
 
 // Dialect names.
@@ -53,8 +52,9 @@ type DB struct {
 	secret  []byte
 	now     func() time.Time
 	log     *slog.Logger
-	pepper  []byte // derived from secret, for PIN and password hashes
-	idKey   []byte // derived from secret, for ID-number hashes
+	pepper  []byte      // derived from secret, for PIN and password hashes
+	idKey   []byte      // derived from secret, for ID-number hashes
+	cache   ledgerCache // the ledger committer's accounts; see ledger_cache.go
 }
 
 // Open connects to dsn (a postgres:// URL or an SQLite file path), applies
@@ -173,7 +173,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if tx.sqlTx != nil {
 		return tx.sqlTx.Commit()
 	}
-	if !tx.begun {
+	if !tx.begun || (tx.batch != nil && tx.batch.committed) {
 		return nil
 	}
 	if _, err := tx.conn.ExecContext(ctx, "COMMIT"); err != nil {
@@ -188,7 +188,7 @@ func (tx *Tx) rollback() {
 		_ = tx.sqlTx.Rollback()
 		return
 	}
-	if !tx.begun {
+	if !tx.begun || (tx.batch != nil && tx.batch.committed) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -216,11 +216,6 @@ func (tx *Tx) begin(ctx context.Context) error {
 	return nil
 }
 
-// Update implements ledger.DB over Write.
-func (db *DB) Update(ctx context.Context, fn func(ledger.Tx) error) error {
-	return db.Write(ctx, func(tx *Tx) error { return fn(tx) })
-}
-
 // Now returns the store's clock reading, truncated to what the database keeps.
 func (db *DB) Now() time.Time { return db.now().Truncate(time.Microsecond) }
 
@@ -236,6 +231,7 @@ type Tx struct {
 	afterCommit []func()
 	// accountOwner is filled by a ledger batch's Accounts call; see settleArrears.
 	accountOwner map[int64]accountOwner
+	batch        *ledgerBatch // set in the ledger committer's transactions (Update)
 }
 
 // Now returns the transaction's fixed time.
