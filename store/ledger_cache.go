@@ -87,8 +87,9 @@ func (db *DB) update(ctx context.Context, mayRecall bool, fn func(ledger.Tx) err
 			return err
 		}
 		if b.recalled && !b.wrote && db.dialect == Postgres {
-			// Refusals decided on memory stand only if it was the database's.
-			m, err := tx.readHead(ctx, false)
+			// Refusals decided on memory stand only if it was the
+			// database's; the lock waits for a writer still committing.
+			m, err := tx.readHead(ctx, true)
 			if err != nil {
 				return err
 			}

@@ -349,7 +349,8 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes, commit bool) erro
 	}
 	if recalled {
 		from := tx.batch.from
-		b.Queue(`SELECT ledger_advance($1, $2, $3, $4)`, from.head.TransferID, from.epoch, w.Head.TransferID, w.Head.Hash[:])
+		b.Queue(`SELECT ledger_advance($1, $2, $3, $4, $5)`, from.head.TransferID, from.head.Hash[:], from.epoch,
+			w.Head.TransferID, w.Head.Hash[:])
 	}
 	if n := len(w.Transfers); n > 0 {
 		ids, keys, debits, credits, amounts := make([]int64, n), make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n)
