@@ -290,6 +290,10 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 }
 
 func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
+	// The prepared statements run with the transaction's context, like the
+	// rest (sqliteTx): a cancellable one makes mattn/go-sqlite3 start and
+	// wake a goroutine for every row.
+	ctx = context.WithoutCancel(ctx)
 	if len(w.Transfers) > 0 {
 		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (`+journalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
