@@ -52,9 +52,10 @@ type DB struct {
 	secret  []byte
 	now     func() time.Time
 	log     *slog.Logger
-	pepper  []byte      // derived from secret, for PIN and password hashes
-	idKey   []byte      // derived from secret, for ID-number hashes
-	cache   ledgerCache // the ledger committer's accounts; see ledger_cache.go
+	pepper  []byte               // derived from secret, for PIN and password hashes
+	idKey   []byte               // derived from secret, for ID-number hashes
+	cache   ledgerCache          // the ledger committer's accounts; see ledger_cache.go
+	stmts   map[string]*sql.Stmt // SQLite: sqliteHot, prepared on the writer
 }
 
 // Open connects to dsn (a postgres:// URL or an SQLite file path), applies
@@ -87,6 +88,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.dialect == SQLite {
+		if err := db.prepareHot(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
@@ -102,6 +109,9 @@ func (db *DB) Dialect() string { return db.dialect }
 // Close closes the connections.
 func (db *DB) Close() error {
 	db.closeGroups()
+	for _, st := range db.stmts {
+		st.Close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -114,11 +115,15 @@ func (db *DB) update(ctx context.Context, mayRecall bool, fn func(ledger.Tx) err
 func (tx *Tx) readHead(ctx context.Context, lock bool) (headMark, error) {
 	var m headMark
 	var hash []byte
-	q := `SELECT transfer_id, hash, epoch FROM ledger_head WHERE id = 1`
-	if lock {
-		q += tx.forUpdate()
+	var row *sql.Row
+	if tx.db.dialect == SQLite {
+		row = tx.sqliteStmt(ctx, headSelect).QueryRowContext(context.WithoutCancel(ctx))
+	} else if lock {
+		row = tx.queryRow(ctx, headSelect+" FOR UPDATE")
+	} else {
+		row = tx.queryRow(ctx, headSelect)
 	}
-	if err := tx.queryRow(ctx, q).Scan(&m.head.TransferID, &hash, &m.epoch); err != nil {
+	if err := row.Scan(&m.head.TransferID, &hash, &m.epoch); err != nil {
 		return m, fmt.Errorf("store: read ledger head: %w", err)
 	}
 	copy(m.head.Hash[:], hash)

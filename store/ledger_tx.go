@@ -28,6 +28,13 @@ const (
 		WHERE h.state = 'pending' AND h.expires_at > 0 AND h.expires_at <= ? ORDER BY h.expires_at, h.transfer_id LIMIT ?`
 	journalColumns = `id, key, debit, credit, amount, flags, pending_id, released, code, memo, created_at, hash, debit_prev, credit_prev`
 	accountColumns = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, last_transfer, kind, owner_id`
+
+	// The SQLite batch's statements (sqliteHot).
+	headSelect    = `SELECT transfer_id, hash, epoch FROM ledger_head WHERE id = 1`
+	headMove      = `UPDATE ledger_head SET transfer_id = ?, hash = ? WHERE id = 1`
+	journalInsert = `INSERT INTO journal (` + journalColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	accountsMove  = `UPDATE accounts SET balance = balance + ?, debits_pending = debits_pending + ?,
+		credits_pending = credits_pending + ?, last_transfer = ? WHERE id = ?`
 )
 
 // LockHead locks the ledger head row until the transaction ends and
@@ -281,8 +288,7 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 		if err := tx.writeRows(ctx, w); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE ledger_head SET transfer_id = ?, hash = ? WHERE id = 1`,
-			w.Head.TransferID, w.Head.Hash[:]); err != nil {
+		if _, err := tx.sqliteStmt(ctx, headMove).ExecContext(context.WithoutCancel(ctx), w.Head.TransferID, w.Head.Hash[:]); err != nil {
 			return fmt.Errorf("store: move ledger head: %w", err)
 		}
 	}
@@ -295,11 +301,7 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 	// wake a goroutine for every row.
 	ctx = context.WithoutCancel(ctx)
 	if len(w.Transfers) > 0 {
-		st, err := tx.q.PrepareContext(ctx, `INSERT INTO journal (`+journalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("store: append to journal: %w", err)
-		}
-		defer st.Close()
+		st := tx.sqliteStmt(ctx, journalInsert)
 		for _, t := range w.Transfers {
 			if _, err := st.ExecContext(ctx, t.ID, t.Key, t.Debit, t.Credit, t.Amount, int64(t.Flags), t.PendingID, t.Released,
 				t.Code, t.Memo, micro(t.Time), t.Hash[:], t.DebitPrev, t.CreditPrev); err != nil {
@@ -318,12 +320,7 @@ func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
 		}
 	}
 	if len(w.Deltas) > 0 {
-		st, err := tx.q.PrepareContext(ctx, `UPDATE accounts SET balance = balance + ?, debits_pending = debits_pending + ?,
-			credits_pending = credits_pending + ?, last_transfer = ? WHERE id = ?`)
-		if err != nil {
-			return fmt.Errorf("store: update accounts: %w", err)
-		}
-		defer st.Close()
+		st := tx.sqliteStmt(ctx, accountsMove)
 		for _, d := range w.Deltas {
 			if _, err := st.ExecContext(ctx, d.Balance, d.DebitsPending, d.CreditsPending, d.Last, d.Account); err != nil {
 				return fmt.Errorf("store: update account %d: %w", d.Account, err)

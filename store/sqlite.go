@@ -101,3 +101,29 @@ func createSQLite(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// sqliteHot lists the statements the ledger runs in every batch on SQLite.
+// They are prepared once on the writer connection when the store opens:
+// SQLite's prepare was about 5% of the committer's CPU in a profile of
+// `onecard bench ledger` when every batch prepared its statements anew.
+var sqliteHot = []string{headSelect, headMove, journalInsert, accountsMove}
+
+// prepareHot prepares sqliteHot on the writer connection, after migrations.
+func (db *DB) prepareHot(ctx context.Context) error {
+	db.stmts = make(map[string]*sql.Stmt, len(sqliteHot))
+	for _, q := range sqliteHot {
+		st, err := db.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: prepare %q: %w", q, err)
+		}
+		db.stmts[q] = st
+	}
+	return nil
+}
+
+// sqliteStmt returns one of sqliteHot bound to tx; database/sql reuses
+// what the writer connection has prepared. It runs without the context's
+// cancel, like sqliteTx's statements.
+func (tx *Tx) sqliteStmt(ctx context.Context, q string) *sql.Stmt {
+	return tx.sqlTx.StmtContext(context.WithoutCancel(ctx), tx.db.stmts[q])
+}
