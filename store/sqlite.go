@@ -74,9 +74,9 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 // sqlitePageSize is the page size of the databases OneCard creates: half
 // SQLite's default. A ledger batch dirties a page for nearly every account
 // row and key it writes, and the commit copies each into the WAL and
-// fsyncs it, so smaller pages mean fewer bytes for the same rows: 7 of 8
-// alternated 10 s runs of `onecard bench ledger` were faster at 2 KiB than
-// at 4 KiB, by 7% on average, and the web app's bills pages were no slower
+// fsyncs it, so smaller pages mean fewer bytes for the same rows: in 6 of
+// 7 alternated pairs of 10 s runs of `onecard bench ledger` 2 KiB was
+// faster than 4 KiB, by 1-12%, and the web app's bills pages were no slower
 // (docs/BENCHMARKS.md). 1 KiB and 8 KiB were slower.
 const sqlitePageSize = 2048
 
