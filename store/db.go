@@ -255,7 +255,8 @@ func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f)
 // it when a cancellable context ends (their start and wake-ups were about
 // 3% of the ledger benchmark's CPU), while a statement of the one
 // in-process writer finishes in microseconds anyway. The transaction itself still ends
-// when its context does (database/sql rolls it back).
+// when its context does (database/sql rolls it back). Prepared statements
+// run the same way through sqliteStmt.
 type sqliteTx struct{ *sql.Tx }
 
 func (t sqliteTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -270,16 +271,11 @@ func (t sqliteTx) QueryRowContext(ctx context.Context, query string, args ...any
 	return t.Tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
-func (t sqliteTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return t.Tx.PrepareContext(context.WithoutCancel(ctx), query)
-}
-
 // sqlConn is what *sql.Tx and *sql.Conn have in common.
 type sqlConn interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {

@@ -117,7 +117,7 @@ func (tx *Tx) readHead(ctx context.Context, lock bool) (headMark, error) {
 	var hash []byte
 	var row *sql.Row
 	if tx.db.dialect == SQLite {
-		row = tx.sqliteStmt(ctx, headSelect).QueryRowContext(context.WithoutCancel(ctx))
+		row = tx.sqliteStmt(ctx, headSelect).QueryRowContext(ctx)
 	} else if lock {
 		row = tx.queryRow(ctx, headSelect+" FOR UPDATE")
 	} else {

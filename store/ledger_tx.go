@@ -288,7 +288,7 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 		if err := tx.writeRows(ctx, w); err != nil {
 			return err
 		}
-		if _, err := tx.sqliteStmt(ctx, headMove).ExecContext(context.WithoutCancel(ctx), w.Head.TransferID, w.Head.Hash[:]); err != nil {
+		if _, err := tx.sqliteStmt(ctx, headMove).ExecContext(ctx, w.Head.TransferID, w.Head.Hash[:]); err != nil {
 			return fmt.Errorf("store: move ledger head: %w", err)
 		}
 	}
@@ -296,10 +296,6 @@ func (tx *Tx) Write(ctx context.Context, w *ledger.Writes) error {
 }
 
 func (tx *Tx) writeRows(ctx context.Context, w *ledger.Writes) error {
-	// The prepared statements run with the transaction's context, like the
-	// rest (sqliteTx): a cancellable one makes mattn/go-sqlite3 start and
-	// wake a goroutine for every row.
-	ctx = context.WithoutCancel(ctx)
 	if len(w.Transfers) > 0 {
 		st := tx.sqliteStmt(ctx, journalInsert)
 		for _, t := range w.Transfers {

@@ -121,9 +121,22 @@ func (db *DB) prepareHot(ctx context.Context) error {
 	return nil
 }
 
-// sqliteStmt returns one of sqliteHot bound to tx; database/sql reuses
-// what the writer connection has prepared. It runs without the context's
-// cancel, like sqliteTx's statements.
-func (tx *Tx) sqliteStmt(ctx context.Context, q string) *sql.Stmt {
-	return tx.sqlTx.StmtContext(context.WithoutCancel(ctx), tx.db.stmts[q])
+// sqliteStmt is one of sqliteHot bound to a transaction. Like sqliteTx's
+// statements it runs without watching its context: run by *sql.Stmt with
+// a cancellable one, mattn/go-sqlite3 started and woke a goroutine for
+// every row a ledger batch wrote (docs/BENCHMARKS.md).
+type sqliteStmt struct{ st *sql.Stmt }
+
+// sqliteStmt returns q, one of sqliteHot, bound to tx; database/sql reuses
+// what the writer connection has prepared.
+func (tx *Tx) sqliteStmt(ctx context.Context, q string) sqliteStmt {
+	return sqliteStmt{tx.sqlTx.StmtContext(context.WithoutCancel(ctx), tx.db.stmts[q])}
+}
+
+func (s sqliteStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return s.st.ExecContext(context.WithoutCancel(ctx), args...)
+}
+
+func (s sqliteStmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	return s.st.QueryRowContext(context.WithoutCancel(ctx), args...)
 }
