@@ -154,10 +154,20 @@ func ledgerReport(t *testing.T, db *store.DB) *ledger.Report {
 // openAccounts opens n ledger accounts with neither floor nor ceiling.
 func openAccounts(t *testing.T, db *store.DB, n int) []int64 {
 	t.Helper()
+	specs := make([]store.AccountSpec, n)
+	for i := range specs {
+		specs[i] = store.AccountSpec{Kind: store.KindBench, Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling}
+	}
+	return createAccounts(t, db, specs...)
+}
+
+// createAccounts opens one account per spec, in one transaction.
+func createAccounts(t *testing.T, db *store.DB, specs ...store.AccountSpec) []int64 {
+	t.Helper()
 	var ids []int64
 	err := db.Write(ctx, func(tx *store.Tx) error {
-		for range n {
-			id, err := tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindBench, Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling})
+		for _, spec := range specs {
+			id, err := tx.CreateAccount(ctx, spec)
 			if err != nil {
 				return err
 			}

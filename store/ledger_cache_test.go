@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -20,23 +19,13 @@ func TestCommitterSeesChangesMadeElsewhere(t *testing.T) {
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			dsn := storetest.DSN(t, dialect)
-			db := openAt(t, dsn)
-			other := openAt(t, dsn) // a second server process on the same database
-			var bank, purse, shop int64
-			err := db.Write(ctx, func(tx *store.Tx) error {
-				var err error
-				if bank, err = tx.CreateAccount(ctx, store.AccountSpec{Kind: "bank", Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling}); err != nil {
-					return err
-				}
-				if purse, err = tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindPurse, Floor: 0, Ceiling: ledger.NoCeiling}); err != nil {
-					return err
-				}
-				shop, err = tx.CreateAccount(ctx, store.AccountSpec{Kind: store.KindMerchant, Floor: 0, Ceiling: ledger.NoCeiling})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := storetest.OpenAt(t, dsn, store.Options{})
+			other := storetest.OpenAt(t, dsn, store.Options{}) // a second server process on the same database
+			ids := createAccounts(t, db,
+				store.AccountSpec{Kind: "bank", Floor: ledger.NoFloor, Ceiling: ledger.NoCeiling},
+				store.AccountSpec{Kind: store.KindPurse, Floor: 0, Ceiling: ledger.NoCeiling},
+				store.AccountSpec{Kind: store.KindMerchant, Floor: 0, Ceiling: ledger.NoCeiling})
+			bank, purse, shop := ids[0], ids[1], ids[2]
 			led := ledger.New(db, ledger.Options{SweepEvery: 1 << 62})
 			defer led.Close()
 			led2 := ledger.New(other, ledger.Options{SweepEvery: 1 << 62})
@@ -129,14 +118,4 @@ func TestCommitterSeesChangesMadeElsewhere(t *testing.T) {
 			checkLedger(t, db)
 		})
 	}
-}
-
-func openAt(t *testing.T, dsn string) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), dsn, store.Options{Secret: storetest.Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -45,12 +45,20 @@ var Dialects = []string{store.SQLite, store.Postgres}
 // Open opens a fresh store of the dialect, closed when the test ends.
 func Open(t testing.TB, dialect string, opts store.Options) *store.DB {
 	t.Helper()
+	return OpenAt(t, DSN(t, dialect), opts)
+}
+
+// OpenAt opens the store at dsn (from DSN), closed when the test ends. A
+// second OpenAt of the same dsn is a second server process on the same
+// database.
+func OpenAt(t testing.TB, dsn string, opts store.Options) *store.DB {
+	t.Helper()
 	if opts.Secret == nil {
 		opts.Secret = Secret
 	}
-	db, err := store.Open(context.Background(), DSN(t, dialect), opts)
+	db, err := store.Open(context.Background(), dsn, opts)
 	if err != nil {
-		t.Fatalf("open %s store: %v", dialect, err)
+		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
