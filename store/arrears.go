@@ -8,10 +8,11 @@ import (
 	"github.com/onecard-campus/onecard/ledger"
 )
 
-// settleArrears runs inside every ledger batch, for arrearsCandidates, after the balances moved. A
-// cardholder whose purse + transition fell below zero gets their card frozen
-// for arrears; one whose card is frozen for arrears and whose total is back
-// at zero or above is unfrozen (seed 001, Part 08). Only accounts that can
+// settleArrears runs inside every ledger batch after the balances moved,
+// for the cardholders arrearsCandidates names. A cardholder whose purse +
+// transition fell below zero gets their card frozen for arrears; one whose
+// card is frozen for arrears and whose total is back at zero or above is
+// unfrozen (seed 001, Part 08). Only accounts that can
 // change either state are looked at, so ordinary batches cost nothing here.
 //
 // The candidates come from tx.accountOwner (filled when the batch loaded

@@ -58,7 +58,6 @@ type ledgerBatch struct {
 	from      headMark                  // the state the batch decided on
 	to        ledger.Head               // the head after Write
 	accounts  map[int64]*ledger.Account // the snapshot's accounts, changed in place by the engine
-	owners    map[int64]accountOwner    // their owners
 	wrote     bool                      // Write ran
 	committed bool                      // Write's pipeline committed (PostgreSQL)
 	settled   bool                      // settleArrears froze or unfroze cards (and so accounts)
@@ -101,7 +100,7 @@ func (db *DB) update(ctx context.Context, mayRecall bool, fn func(ledger.Tx) err
 		if !b.wrote {
 			b.to = b.from.head
 		}
-		tx.AfterCommit(func() { db.cache.remember(b) })
+		tx.AfterCommit(func() { db.cache.remember(b, tx.accountOwner) })
 		return nil
 	})
 	if err != nil {
@@ -184,14 +183,14 @@ func (tx *Tx) recall(ctx context.Context, q ledger.Query) (*ledger.Snapshot, err
 			snap.Accounts[id] = a
 		}
 	}
-	b.recalled, b.from, b.accounts, b.owners = true, from, snap.Accounts, tx.accountOwner
+	b.recalled, b.from, b.accounts = true, from, snap.Accounts
 	return snap, nil
 }
 
 // remember makes a committed batch's end state the memory: merged into
 // what is remembered if the batch started where the memory ends, in its
 // place otherwise (the accounts remembered from before may have changed).
-func (c *ledgerCache) remember(b *ledgerBatch) {
+func (c *ledgerCache) remember(b *ledgerBatch, owners map[int64]accountOwner) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if b.settled || b.accounts == nil {
@@ -202,7 +201,7 @@ func (c *ledgerCache) remember(b *ledgerBatch) {
 		c.accounts = make(map[int64]cachedAccount, len(b.accounts))
 	}
 	for id, a := range b.accounts {
-		c.accounts[id] = cachedAccount{a: *a, o: b.owners[id]}
+		c.accounts[id] = cachedAccount{a: *a, o: owners[id]}
 	}
 	c.mark = headMark{head: b.to, epoch: b.from.epoch}
 	c.valid = true

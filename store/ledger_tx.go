@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,7 +68,7 @@ func (tx *Tx) Load(ctx context.Context, q ledger.Query) (*ledger.Snapshot, error
 		return nil, err
 	}
 	if b := tx.batch; b != nil {
-		b.from, b.accounts, b.owners = mark, snap.Accounts, tx.accountOwner
+		b.from, b.accounts = mark, snap.Accounts
 	}
 	return snap, nil
 }
@@ -79,7 +80,7 @@ func (tx *Tx) loadRows(ctx context.Context, q ledger.Query) (*ledger.Snapshot, h
 		return nil, mark, err
 	}
 	snap.Head = mark.head
-	if snap.Transfers, err = tx.TransfersByKey(ctx, append(q.Keys, q.HoldKeys...)); err != nil {
+	if snap.Transfers, err = tx.TransfersByKey(ctx, slices.Concat(q.Keys, q.HoldKeys)); err != nil {
 		return nil, mark, err
 	}
 	if q.Sweep > 0 {
@@ -101,7 +102,7 @@ func (tx *Tx) loadRows(ctx context.Context, q ledger.Query) (*ledger.Snapshot, h
 func (tx *Tx) loadPipelined(ctx context.Context, q ledger.Query) (*ledger.Snapshot, headMark, error) {
 	snap := &ledger.Snapshot{Transfers: map[string]*ledger.Transfer{}, Accounts: map[int64]*ledger.Account{}}
 	var mark headMark
-	keys := append(append([]string{}, q.Keys...), q.HoldKeys...)
+	keys := slices.Concat([]string{}, q.Keys, q.HoldKeys) // never nil: pgx sends nil as NULL
 	ids := q.Accounts
 	if ids == nil {
 		ids = []int64{}
