@@ -77,7 +77,7 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 // fsyncs it, so smaller pages mean fewer bytes for the same rows: in 6 of
 // 7 alternated pairs of 10 s runs of `onecard bench ledger` 2 KiB was
 // faster than 4 KiB, by 1-12%, and the web app's bills pages were no slower
-// (docs/BENCHMARKS.md). 1 KiB and 8 KiB were slower.
+// (docs/BENCHMARKS.md). 8 KiB was slower, and 1 KiB in two runs of three.
 const sqlitePageSize = 2048
 
 // createSQLite creates a new database file with sqlitePageSize pages. The
