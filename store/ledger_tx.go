@@ -30,7 +30,7 @@ const (
 	journalColumns = `id, key, debit, credit, amount, flags, pending_id, released, code, memo, created_at, hash, debit_prev, credit_prev`
 	accountColumns = `id, floor, ceiling, balance, debits_pending, credits_pending, frozen, closed, last_transfer, kind, owner_id`
 
-	// The SQLite batch's statements (sqliteHot).
+	// The ledger batch's own statements; on SQLite prepared once (sqliteHot).
 	headSelect    = `SELECT transfer_id, hash, epoch FROM ledger_head WHERE id = 1`
 	headMove      = `UPDATE ledger_head SET transfer_id = ?, hash = ? WHERE id = 1`
 	journalInsert = `INSERT INTO journal (` + journalColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -112,7 +112,7 @@ func (tx *Tx) loadPipelined(ctx context.Context, q ledger.Query) (*ledger.Snapsh
 		if !tx.begun {
 			b.Queue("BEGIN")
 		}
-		b.Queue(`SELECT transfer_id, hash, epoch FROM ledger_head WHERE id = 1 FOR UPDATE`)
+		b.Queue(headSelect + " FOR UPDATE")
 		b.Queue(`SELECT `+transferColumns+` FROM transfers WHERE key = ANY($1)`, keys)
 		// One array, not ORed subqueries: the planner turns an OR into a
 		// sequential scan of every account.
