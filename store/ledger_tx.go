@@ -347,6 +347,13 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes, commit bool) erro
 			tx.begun = true // from here a failure leaves a transaction to roll back
 		}
 	}
+	// The batch's statements are the same every time but for the length
+	// of their arrays, and none reads a table whose size could change its
+	// best plan: each finds its rows by primary key. Generic plans spare
+	// the planner per batch (about a tenth of PostgreSQL's time under the
+	// head lock, docs/BENCHMARKS.md); the store's other statements keep
+	// planning each time (postgres.go).
+	b.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
 	if recalled {
 		from := tx.batch.from
 		b.Queue(`SELECT ledger_advance($1, $2, $3, $4, $5)`, from.head.TransferID, from.head.Hash[:], from.epoch,
@@ -392,6 +399,8 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes, commit bool) erro
 	}
 	if commit {
 		b.Queue("COMMIT")
+	} else {
+		b.Queue("SET LOCAL plan_cache_mode = force_custom_plan")
 	}
 	err := tx.pgx(ctx, func(c *pgx.Conn) error {
 		return c.SendBatch(ctx, b).Close() // Close returns the first statement's error
