@@ -21,7 +21,9 @@ func (db *DB) openPostgres(ctx context.Context, url string) error {
 	// Plan every execution with its parameters. pgx prepares statements,
 	// and after five runs PostgreSQL may switch to one generic plan made
 	// while a table was small (a sequential scan of a then-empty journal)
-	// that it keeps as the table grows to millions of rows.
+	// that it keeps as the table grows to millions of rows. The ledger
+	// batch's writes, which find every row by primary key, are the
+	// exception (writeBulk).
 	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	p := sql.OpenDB(stdlib.GetConnector(*cfg))
 	p.SetMaxOpenConns(32)
