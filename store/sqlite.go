@@ -78,6 +78,8 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 // 7 alternated pairs of 10 s runs of `onecard bench ledger` 2 KiB was
 // faster than 4 KiB, by 1-12%, and the web app's bills pages were no slower
 // (docs/BENCHMARKS.md). 8 KiB was slower, and 1 KiB in two runs of three.
+// On another machine of the same kind 4 KiB was again slower in all three
+// pairs, and 1 KiB ahead in four of six pairs of a noisy hour.
 const sqlitePageSize = 2048
 
 // createSQLite creates a new database file with sqlitePageSize pages. The
