@@ -350,9 +350,9 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes, commit bool) erro
 	// The batch's statements are the same every time but for the length
 	// of their arrays, and none reads a table whose size could change its
 	// best plan: each finds its rows by primary key. Generic plans spare
-	// the planner per batch (about a tenth of PostgreSQL's time under the
-	// head lock, docs/BENCHMARKS.md); the store's other statements keep
-	// planning each time (postgres.go).
+	// the planning of every batch (7.6% of the server process's CPU under
+	// the head lock in a profile, docs/BENCHMARKS.md); the store's other
+	// statements keep planning each time (postgres.go).
 	b.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
 	if recalled {
 		from := tx.batch.from
