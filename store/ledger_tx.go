@@ -400,7 +400,7 @@ func (tx *Tx) writeBulk(ctx context.Context, w *ledger.Writes, commit bool) erro
 	if commit {
 		b.Queue("COMMIT")
 	} else {
-		b.Queue("SET LOCAL plan_cache_mode = force_custom_plan")
+		b.Queue("SET LOCAL plan_cache_mode TO DEFAULT") // the connection's setting, for what the transaction does next
 	}
 	err := tx.pgx(ctx, func(c *pgx.Conn) error {
 		return c.SendBatch(ctx, b).Close() // Close returns the first statement's error
