@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -38,6 +39,8 @@ type LedgerResult struct {
 	Accounts   int              `json:"accounts"`
 	PerRequest int              `json:"transfers_per_request"`
 	Seconds    float64          `json:"seconds"`
+	Procs      int              `json:"gomaxprocs"` // CPUs the Go runtime ran on (serve leaves one to a local PostgreSQL)
+	CPUs       int              `json:"cpus"`       // CPUs of the machine
 	Committed  int64            `json:"committed"`
 	Refused    map[string]int64 `json:"refused,omitempty"` // by result, e.g. insufficient_funds
 	TPS        float64          `json:"transfers_per_second"`
@@ -61,7 +64,8 @@ func Ledger(ctx context.Context, o LedgerOptions) (*LedgerResult, error) {
 		return nil, err
 	}
 	defer cleanup()
-	res := &LedgerResult{Store: db.Dialect(), Clients: o.Clients, Accounts: o.Accounts, PerRequest: o.PerRequest, Refused: map[string]int64{}}
+	res := &LedgerResult{Store: db.Dialect(), Clients: o.Clients, Accounts: o.Accounts, PerRequest: o.PerRequest,
+		Procs: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU(), Refused: map[string]int64{}}
 
 	led := ledger.New(db, ledger.Options{})
 	defer led.Close()

@@ -100,8 +100,8 @@ func benchLedger(ctx context.Context, args []string, getenv func(string) string,
 
 // printBench writes a benchmark result for people.
 func printBench(w io.Writer, r *bench.LedgerResult) {
-	fmt.Fprintf(w, "Ledger benchmark on %s: %d clients, %d accounts, %d transfer(s) per request, %.1f s\n",
-		r.Store, r.Clients, r.Accounts, r.PerRequest, r.Seconds)
+	fmt.Fprintf(w, "Ledger benchmark on %s: %d clients, %d accounts, %d transfer(s) per request, %.1f s, Go on %d of %d CPUs\n",
+		r.Store, r.Clients, r.Accounts, r.PerRequest, r.Seconds, r.Procs, r.CPUs)
 	fmt.Fprintf(w, "  committed:  %d transfers, %.0f per second\n", r.Committed, r.TPS)
 	fmt.Fprintf(w, "  latency:    p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.P50ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(w, "  commits:    %d, %.1f transfers per commit on average\n", r.Commits, r.AvgBatch)
