@@ -71,6 +71,7 @@ func benchLedger(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 	}
+	leaveCPUToPostgres(o.DB, getenv) // as serve does; the result reports the CPUs
 	where := redactDSN(o.DB)
 	if !store.IsPostgresURL(o.DB) {
 		where = "a scratch SQLite file in " + o.DB

@@ -260,6 +260,9 @@ func openStore(ctx context.Context, c *serveConfig, getenv func(string) string, 
 	if err != nil {
 		return nil, err
 	}
+	if n, fewer := leaveCPUToPostgres(dsn, getenv); fewer {
+		log.Info("PostgreSQL runs on this machine: the server leaves it a CPU (set GOMAXPROCS to choose)", "gomaxprocs", n)
+	}
 	log.Info("store open", "store", db.Dialect(), "db", redactDSN(dsn), "secret", from)
 	return db, nil
 }
