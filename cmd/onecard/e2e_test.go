@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // What `serve --demo` prints for people to log in with.
@@ -136,24 +140,64 @@ func onlySchool(t *testing.T, c *apiClient, code string) int64 {
 
 // TestBenchLedgerJSON runs the benchmark briefly through the binary and
 // reads its JSON. It asserts what the run proves (durable commits, a clean
-// check), never how fast it was.
+// check) and the CPUs the Go runtime ran on (one left to a PostgreSQL on
+// this machine, unless GOMAXPROCS says otherwise), never how fast it was.
 func TestBenchLedgerJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
-	dir := t.TempDir()
-	code, out, errOut := runBinary(t, childEnv("ONECARD_DATA_DIR="+dir), "bench", "ledger", "--seconds", "1", "--json",
-		"--clients", "8", "--accounts", "1000")
-	var res struct {
-		Store     string `json:"store"`
-		Committed int64  `json:"committed"`
-		CheckOK   bool   `json:"check_ok"`
+	pg := os.Getenv("ONECARD_TEST_POSTGRES")
+	cpus := runtime.NumCPU()
+	tests := []struct {
+		name      string
+		db        string // "" for SQLite in the data directory
+		env       []string
+		wantStore string
+		wantProcs int
+	}{
+		{"sqlite keeps every CPU", "", nil, "sqlite", cpus},
+		{"a local postgres is left a CPU", pg, nil, "postgres", max(cpus-1, 1)},
+		{"GOMAXPROCS wins", pg, []string{fmt.Sprintf("GOMAXPROCS=%d", cpus)}, "postgres", cpus},
 	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("exit %d, stdout is not JSON (%v):\n%s%s", code, err, out, errOut)
-	}
-	if code != exitOK || !res.CheckOK || res.Committed == 0 || res.Store != "sqlite" {
-		t.Fatalf("exit %d, %+v\n%s", code, res, errOut)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.wantStore == "postgres" {
+				if pg == "" {
+					t.Skip("set ONECARD_TEST_POSTGRES to a postgres:// URL on this machine (bash .ci/run does)")
+				}
+				if cfg, err := pgconn.ParseConfig(pg); err != nil || !isLocalHost(cfg.Host) {
+					t.Skip("ONECARD_TEST_POSTGRES names a server on another machine")
+				}
+			}
+			dir := t.TempDir()
+			var env []string
+			for _, e := range childEnv("ONECARD_DATA_DIR=" + dir) {
+				if !strings.HasPrefix(e, "GOMAXPROCS=") {
+					env = append(env, e)
+				}
+			}
+			args := []string{"bench", "ledger", "--seconds", "1", "--json", "--clients", "8", "--accounts", "1000"}
+			if tt.db != "" {
+				args = append(args, "--db", tt.db)
+			}
+			code, out, errOut := runBinary(t, append(env, tt.env...), args...)
+			var res struct {
+				Store     string `json:"store"`
+				Committed int64  `json:"committed"`
+				CheckOK   bool   `json:"check_ok"`
+				Procs     int    `json:"gomaxprocs"`
+				CPUs      int    `json:"cpus"`
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("exit %d, stdout is not JSON (%v):\n%s%s", code, err, out, errOut)
+			}
+			if code != exitOK || !res.CheckOK || res.Committed == 0 || res.Store != tt.wantStore {
+				t.Fatalf("exit %d, %+v\n%s", code, res, errOut)
+			}
+			if res.Procs != tt.wantProcs || res.CPUs != cpus {
+				t.Errorf("the Go runtime ran on %d of %d CPUs, want %d of %d", res.Procs, res.CPUs, tt.wantProcs, cpus)
+			}
+		})
 	}
 }
 
