@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onecard-campus/onecard/store"
 )
 
 // The end-to-end tests run the real binary, built once per test run.
@@ -49,15 +52,34 @@ func binary(t *testing.T) string {
 }
 
 // childEnv is the test process's environment without any ONECARD_ variable
-// (a developer's own settings must not leak into the child), plus kv.
+// or GOMAXPROCS (a developer's own settings must not leak into the child),
+// plus kv.
 func childEnv(kv ...string) []string {
 	var env []string
 	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "ONECARD_") {
+		if !strings.HasPrefix(e, "ONECARD_") && !strings.HasPrefix(e, "GOMAXPROCS=") {
 			env = append(env, e)
 		}
 	}
 	return append(env, kv...)
+}
+
+// isolatedPostgres returns the URL of a fresh database on the test
+// PostgreSQL, dropped when the test ends, or skips the test without one.
+func isolatedPostgres(t *testing.T, name string) string {
+	t.Helper()
+	base := os.Getenv("ONECARD_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("PostgreSQL skipped: set ONECARD_TEST_POSTGRES to a postgres:// URL (bash .ci/run does)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dsn, drop, err := store.IsolatedPostgres(ctx, base, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop) // registered before the test starts children, so it runs after they are gone
+	return dsn
 }
 
 // child is a running onecard process.

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/onecard-campus/onecard/demo"
-	"github.com/onecard-campus/onecard/store"
 )
 
 // Load shape of the crash test: a few clients for long enough that many
@@ -38,18 +35,7 @@ func TestCrash(t *testing.T) {
 		crashTest(t, filepath.Join(t.TempDir(), "crash.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("ONECARD_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("PostgreSQL crash test skipped: set ONECARD_TEST_POSTGRES to a postgres:// URL (bash .ci/run does)")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		dsn, drop, err := store.IsolatedPostgres(ctx, base, "crash")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(drop) // registered first, so it runs after the child is gone
-		crashTest(t, dsn)
+		crashTest(t, isolatedPostgres(t, "crash"))
 	})
 }
 

@@ -170,12 +170,7 @@ func TestBenchLedgerJSON(t *testing.T) {
 				}
 			}
 			dir := t.TempDir()
-			var env []string
-			for _, e := range childEnv("ONECARD_DATA_DIR=" + dir) {
-				if !strings.HasPrefix(e, "GOMAXPROCS=") {
-					env = append(env, e)
-				}
-			}
+			env := childEnv("ONECARD_DATA_DIR=" + dir)
 			args := []string{"bench", "ledger", "--seconds", "1", "--json", "--clients", "8", "--accounts", "1000"}
 			if tt.db != "" {
 				args = append(args, "--db", tt.db)
@@ -198,6 +193,31 @@ func TestBenchLedgerJSON(t *testing.T) {
 				t.Errorf("the Go runtime ran on %d of %d CPUs, want %d of %d", res.Procs, res.CPUs, tt.wantProcs, cpus)
 			}
 		})
+	}
+}
+
+// TestServeLeavesLocalPostgresACPU: serve on a PostgreSQL on this machine
+// runs the Go runtime on one CPU fewer and says so in its log.
+func TestServeLeavesLocalPostgresACPU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real binary")
+	}
+	if cfg, err := pgconn.ParseConfig(os.Getenv("ONECARD_TEST_POSTGRES")); err != nil || !isLocalHost(cfg.Host) {
+		t.Skip("ONECARD_TEST_POSTGRES is unset or names a server on another machine")
+	}
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: there is none to leave")
+	}
+	dsn := isolatedPostgres(t, "cpus")
+	env := childEnv("ONECARD_DATA_DIR="+t.TempDir(), "ONECARD_ADMIN_PASSWORD=cpus-test-password")
+	srv := startChild(t, env, "serve", "--db", dsn, "--addr", "127.0.0.1:0")
+	srv.serving(time.Minute)
+	got := waitForOutput(t, &srv.stderr, regexp.MustCompile(`leaves it a CPU.* gomaxprocs=(\d+)`), 10*time.Second, srv.exited)[1]
+	if want := fmt.Sprint(runtime.NumCPU() - 1); got != want {
+		t.Errorf("serve runs Go on %s CPUs, want %s", got, want)
+	}
+	if code := srv.stop(); code != 0 {
+		t.Errorf("serve exited %d on SIGTERM", code)
 	}
 }
 
