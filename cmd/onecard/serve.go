@@ -99,6 +99,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if n, fewer := leaveCPUToPostgres(c.db, getenv); fewer { // c.db is empty for the default SQLite file
+		log.Info("PostgreSQL runs on this machine: the server leaves it a CPU (set GOMAXPROCS to choose)", "gomaxprocs", n)
+	}
 	led := ledger.New(db, ledger.Options{Logger: log})
 	// The ledger goes first: closing it commits what is queued, which needs
 	// the store.
@@ -259,9 +262,6 @@ func openStore(ctx context.Context, c *serveConfig, getenv func(string) string, 
 	db, err := store.Open(ctx, dsn, store.Options{Secret: secret, Logger: log})
 	if err != nil {
 		return nil, err
-	}
-	if n, fewer := leaveCPUToPostgres(dsn, getenv); fewer {
-		log.Info("PostgreSQL runs on this machine: the server leaves it a CPU (set GOMAXPROCS to choose)", "gomaxprocs", n)
 	}
 	log.Info("store open", "store", db.Dialect(), "db", redactDSN(dsn), "secret", from)
 	return db, nil
