@@ -146,34 +146,23 @@ func TestBenchLedgerJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
-	pg := os.Getenv("ONECARD_TEST_POSTGRES")
 	cpus := runtime.NumCPU()
 	tests := []struct {
 		name      string
-		db        string // "" for SQLite in the data directory
 		env       []string
 		wantStore string
 		wantProcs int
 	}{
-		{"sqlite keeps every CPU", "", nil, "sqlite", cpus},
-		{"a local postgres is left a CPU", pg, nil, "postgres", max(cpus-1, 1)},
-		{"GOMAXPROCS wins", pg, []string{fmt.Sprintf("GOMAXPROCS=%d", cpus)}, "postgres", cpus},
+		{"sqlite keeps every CPU", nil, "sqlite", cpus},
+		{"a local postgres is left a CPU", nil, "postgres", max(cpus-1, 1)},
+		{"GOMAXPROCS wins", []string{fmt.Sprintf("GOMAXPROCS=%d", cpus)}, "postgres", cpus},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.wantStore == "postgres" {
-				if pg == "" {
-					t.Skip("set ONECARD_TEST_POSTGRES to a postgres:// URL on this machine (bash .ci/run does)")
-				}
-				if cfg, err := pgconn.ParseConfig(pg); err != nil || !isLocalHost(cfg.Host) {
-					t.Skip("ONECARD_TEST_POSTGRES names a server on another machine")
-				}
-			}
-			dir := t.TempDir()
-			env := childEnv("ONECARD_DATA_DIR=" + dir)
+			env := childEnv("ONECARD_DATA_DIR=" + t.TempDir())
 			args := []string{"bench", "ledger", "--seconds", "1", "--json", "--clients", "8", "--accounts", "1000"}
-			if tt.db != "" {
-				args = append(args, "--db", tt.db)
+			if tt.wantStore == "postgres" {
+				args = append(args, "--db", localTestPostgres(t)) // bench makes a scratch schema of its own
 			}
 			code, out, errOut := runBinary(t, append(env, tt.env...), args...)
 			var res struct {
@@ -202,9 +191,7 @@ func TestServeLeavesLocalPostgresACPU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the real binary")
 	}
-	if cfg, err := pgconn.ParseConfig(os.Getenv("ONECARD_TEST_POSTGRES")); err != nil || !isLocalHost(cfg.Host) {
-		t.Skip("ONECARD_TEST_POSTGRES is unset or names a server on another machine")
-	}
+	localTestPostgres(t)
 	if runtime.NumCPU() < 2 {
 		t.Skip("one CPU: there is none to leave")
 	}
@@ -219,6 +206,21 @@ func TestServeLeavesLocalPostgresACPU(t *testing.T) {
 	if code := srv.stop(); code != 0 {
 		t.Errorf("serve exited %d on SIGTERM", code)
 	}
+}
+
+// localTestPostgres returns the test PostgreSQL's URL, or skips the test
+// when there is none or it runs on another machine, where no CPU is left to
+// it.
+func localTestPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("ONECARD_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("PostgreSQL skipped: set ONECARD_TEST_POSTGRES to a postgres:// URL (bash .ci/run does)")
+	}
+	if cfg, err := pgconn.ParseConfig(base); err != nil || !isLocalHost(cfg.Host) {
+		t.Skip("ONECARD_TEST_POSTGRES names a server on another machine")
+	}
+	return base
 }
 
 // TestUnknownCommandBinary: the real binary exits 2 on an unknown command.
