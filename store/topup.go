@@ -212,13 +212,20 @@ func (tx *Tx) topUpPayer(ctx context.Context, h *onecard.Cardholder, n *onecard.
 
 // topUpsSince sums the amounts of a cardholder's top-ups, through one
 // channel or ("") all, that count against a daily limit from since: those
-// credited since then, and pending ones that were opened since then or can
-// still be paid. Rejected, returned and closed orders never reached the
-// card; refunded ones were mistakes given back.
+// opened or credited since then, and pending ones that can still be paid.
+// Rejected, returned and closed orders never reached the card; refunded
+// ones were mistakes given back.
+//
+// A credited order counts by when it was opened as well as by when it was
+// paid, because paid_at is the gateway's time stamp, not ours: an order
+// opened at 00:00:30 that a bank stamps paid at 23:59:30 is today's money,
+// and without created_at every skew at midnight would let a cardholder
+// spend a day's limit twice. An order opened before midnight and paid
+// after it counts against both days, which errs on the side of the limit.
 func (tx *Tx) topUpsSince(ctx context.Context, holderID int64, since time.Time, channel string) (int64, error) {
 	q := `SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM top_ups WHERE cardholder_id = ?
-		AND ((state = ? AND paid_at >= ?) OR (state = ? AND (created_at >= ? OR expires_at > ?)))`
-	args := []any{holderID, string(onecard.TopUpCredited), micro(since), string(onecard.TopUpPending), micro(since), micro(tx.now)}
+		AND ((state = ? AND (paid_at >= ? OR created_at >= ?)) OR (state = ? AND (created_at >= ? OR expires_at > ?)))`
+	args := []any{holderID, string(onecard.TopUpCredited), micro(since), micro(since), string(onecard.TopUpPending), micro(since), micro(tx.now)}
 	if channel != "" {
 		q += ` AND channel = ?`
 		args = append(args, channel)

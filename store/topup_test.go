@@ -355,6 +355,34 @@ func TestBankLimitIsSharedWithKioskLoads(t *testing.T) {
 	})
 }
 
+// TestTopUpCountsOnTheDayItOpened: a gateway's clock is not ours. A bank
+// top-up opened just after midnight whose payment the bank stamps a
+// minute before it still counts against today's limits; otherwise every
+// skew at midnight would let a day's limit be spent twice.
+func TestTopUpCountsOnTheDayItOpened(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		h, _, _ := f.cardholder(t)
+		f.topUpBindBank(t, h, "AG0001")
+		f.clock.Advance(12*time.Hour + 30*time.Second) // 00:00:30 on 2 September
+		tu, err := f.topUpCreate(onecard.NewTopUp{CardholderID: h.ID, Channel: onecard.ChannelBank, Kind: onecard.TopUpBank, Amount: 400_00})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid := f.topUpPaid(tu, "AG0001")
+		paid.At = f.clock.Now().Add(-time.Minute) // 23:59:30 on 1 September by the bank's clock
+		if got, err := f.db.CreditTopUp(ctx, tu.No, paid); err != nil || got.State != onecard.TopUpCredited {
+			t.Fatalf("credit: %+v %v", got, err)
+		}
+		_, err = f.topUpCreate(onecard.NewTopUp{CardholderID: h.ID, Channel: onecard.ChannelBank, Kind: onecard.TopUpBank, Amount: 200_00})
+		wantCode(t, err, onecard.ELIMIT, "¥600.00", "daily limit of ¥500.00")
+		f.clock.Advance(24 * time.Hour)
+		if _, err := f.topUpCreate(onecard.NewTopUp{CardholderID: h.ID, Channel: onecard.ChannelBank, Kind: onecard.TopUpBank, Amount: 200_00}); err != nil {
+			t.Errorf("the next day: %v", err)
+		}
+		topUpLedgerOK(t, f)
+	})
+}
+
 func TestCreditTopUp(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.topUpRules(t, func(r *onecard.TopUpRules) { r.FeeRates = map[string]int64{onecard.ChannelAlipay: 60} })
