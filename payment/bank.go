@@ -58,12 +58,18 @@ func (s *Service) RunAutoTopUps(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
+	days := map[int64]string{} // school → today's date there
 	for _, a := range due {
 		agreement, err := s.bankAgreement(ctx, a.CardholderID)
 		if err != nil {
 			continue
 		}
-		key := fmt.Sprintf("auto:%d:%s", a.CardholderID, s.cfg.Now().Format("2006-01-02"))
+		day, err := s.schoolDay(ctx, a.CardholderID, days)
+		if err != nil {
+			s.log.Error("payment: automatic top-up not made", "cardholder", a.CardholderID, "err", err)
+			continue
+		}
+		key := fmt.Sprintf("auto:%d:%s", a.CardholderID, day)
 		t, err := s.openOrder(ctx, &onecard.NewTopUp{Key: key, CardholderID: a.CardholderID, Channel: onecard.ChannelBank,
 			Kind: onecard.TopUpAuto, Amount: a.Amount, Payer: agreement})
 		if err != nil {
@@ -75,6 +81,27 @@ func (s *Service) RunAutoTopUps(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// schoolDay returns today's date in the time zone of the cardholder's
+// school, remembering each school's in days. The date in the server's own
+// zone would not do: on a server in UTC it changes at 08:00 in Shanghai,
+// so the key of a top-up made at 23:30 would come back at 00:30 and the
+// next school day's top-up would find the last one instead of being made.
+func (s *Service) schoolDay(ctx context.Context, cardholderID int64, days map[int64]string) (string, error) {
+	h, err := s.cfg.Cardholders.Cardholder(ctx, cardholderID)
+	if err != nil {
+		return "", err
+	}
+	if day, ok := days[h.SchoolID]; ok {
+		return day, nil
+	}
+	school, err := s.cfg.Schools.School(ctx, h.SchoolID)
+	if err != nil {
+		return "", err
+	}
+	days[h.SchoolID] = s.cfg.Now().In(school.Settings.Location()).Format("2006-01-02")
+	return days[h.SchoolID], nil
 }
 
 // bankAgreement returns the cardholder's bank agreement or ECONFLICT.

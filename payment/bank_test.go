@@ -108,3 +108,51 @@ func TestAutoTopUp(t *testing.T) {
 		w.check(t)
 	})
 }
+
+// The automatic top-up's once a day is the school's day, whatever zone
+// the server's clock runs in: a run at 00:30 in Shanghai (16:30 UTC the
+// day before) tops up again after one at 23:30.
+func TestAutoTopUpEachSchoolDay(t *testing.T) {
+	each(t, func(t *testing.T, w *world) {
+		h, _ := w.cardholder(t)
+		w.bindBank(t, h)
+		auto := func(threshold int64) {
+			t.Helper()
+			if _, err := w.db.SetAutoTopUp(ctx, &onecard.AutoTopUp{CardholderID: h.ID, Enabled: true, Threshold: threshold, Amount: 50_00}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		auto(20_00)
+		shanghai, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := w.clock.Now().In(shanghai)
+		late := time.Date(now.Year(), now.Month(), now.Day(), 23, 30, 0, 0, shanghai)
+		if late.Before(now) {
+			late = late.AddDate(0, 0, 1)
+		}
+		w.clock.Advance(late.Sub(now)) // ahead of the sandbox's real time, never behind it
+		for _, run := range []struct {
+			name       string
+			advance    time.Duration
+			threshold  int64
+			want       int
+			transition int64
+		}{
+			{"23:30", 0, 20_00, 1, 50_00},
+			{"23:40, the same day", 10 * time.Minute, 20_00, 0, 50_00},
+			{"00:30, the next day", 50 * time.Minute, 100_00, 1, 100_00},
+			{"08:30, the same day", 8 * time.Hour, 200_00, 0, 100_00},
+		} {
+			w.clock.Advance(run.advance)
+			auto(run.threshold)
+			n, err := w.svc.RunAutoTopUps(ctx)
+			if b := w.balance(t, h); err != nil || n != run.want || b.Transition != run.transition {
+				t.Fatalf("%s: %d top-ups (%v), transition balance %s; want %d and %s",
+					run.name, n, err, onecard.Yuan(b.Transition), run.want, onecard.Yuan(run.transition))
+			}
+		}
+		w.check(t)
+	})
+}
