@@ -68,8 +68,9 @@ type capturedNotice struct {
 }
 
 // each runs fn on every store. The store and the service share a clock
-// that starts now (the sandbox keeps real time) and that tests move on by
-// minutes, e.g. past an SMS code's rate limit.
+// that starts now and that tests move on, e.g. past an SMS code's rate
+// limit. The sandbox keeps real time, so the clock may run ahead of it but
+// never behind: the sandbox would find every order already expired.
 func each(t *testing.T, fn func(t *testing.T, w *world)) {
 	t.Helper()
 	var clock *storetest.Clock
