@@ -68,16 +68,30 @@ type capturedNotice struct {
 }
 
 // each runs fn on every store. The store and the service share a clock
-// that starts now and that tests move on, e.g. past an SMS code's rate
-// limit. The sandbox keeps real time, so the clock may run ahead of it but
-// never behind: the sandbox would find every order already expired.
+// that starts at worldStart(now) and that tests move on, e.g. past an SMS
+// code's rate limit.
 func each(t *testing.T, fn func(t *testing.T, w *world)) {
 	t.Helper()
 	var clock *storetest.Clock
 	storetest.EachWith(t, store.Options{Now: func() time.Time { return clock.Now() }}, func(t *testing.T, db *store.DB) {
-		clock = storetest.NewClock(time.Now())
+		clock = storetest.NewClock(worldStart(time.Now()))
 		fn(t, newWorld(t, db, clock))
 	})
+}
+
+// worldStart is when a world's clock starts: now, or the school's next
+// midnight when its day ends within the hour. A test moves its clock on by
+// minutes, and one that crossed midnight on the way would find its daily
+// limits begun again halfway through. The sandbox keeps real time, so the
+// clock may run ahead of it but never behind: the sandbox would find every
+// order already expired.
+func worldStart(now time.Time) time.Time {
+	loc := onecard.DefaultSettings().Location()
+	l := now.In(loc)
+	if l.Hour() < 23 {
+		return now
+	}
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc)
 }
 
 func newWorld(t *testing.T, db *store.DB, clock *storetest.Clock) *world {
