@@ -84,8 +84,8 @@ func (s *Service) RunAutoTopUps(ctx context.Context) (int, error) {
 }
 
 // schoolDay returns today's date in the time zone of the cardholder's
-// school, remembering each school's in days. The date in the server's own
-// zone would not do: on a server in UTC it changes at 08:00 in Shanghai,
+// school, remembering each school's date in days. The date in the server's
+// own zone would not do: on a server in UTC it changes at 08:00 in Shanghai,
 // so the key of a top-up made at 23:30 would come back at 00:30 and the
 // next school day's top-up would find the last one instead of being made.
 func (s *Service) schoolDay(ctx context.Context, cardholderID int64, days map[int64]string) (string, error) {
