@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/onecard-campus/onecard/store"
 )
 
 // The end-to-end tests run the real binary, built once per test run.
@@ -62,24 +59,6 @@ func childEnv(kv ...string) []string {
 		}
 	}
 	return append(env, kv...)
-}
-
-// isolatedPostgres returns the URL of a fresh database on the test
-// PostgreSQL, dropped when the test ends, or skips the test without one.
-func isolatedPostgres(t *testing.T, name string) string {
-	t.Helper()
-	base := os.Getenv("ONECARD_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("PostgreSQL skipped: set ONECARD_TEST_POSTGRES to a postgres:// URL (bash .ci/run does)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dsn, drop, err := store.IsolatedPostgres(ctx, base, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop) // registered before the test starts children, so it runs after they are gone
-	return dsn
 }
 
 // child is a running onecard process.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -13,6 +12,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/onecard-campus/onecard/store"
+	"github.com/onecard-campus/onecard/store/storetest"
 )
 
 // What `serve --demo` prints for people to log in with.
@@ -195,7 +197,7 @@ func TestServeLeavesLocalPostgresACPU(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("one CPU: there is none to leave")
 	}
-	dsn := isolatedPostgres(t, "cpus")
+	dsn := storetest.DSN(t, store.Postgres)
 	env := childEnv("ONECARD_DATA_DIR="+t.TempDir(), "ONECARD_ADMIN_PASSWORD=cpus-test-password")
 	srv := startChild(t, env, "serve", "--db", dsn, "--addr", "127.0.0.1:0")
 	srv.serving(time.Minute)
@@ -213,10 +215,7 @@ func TestServeLeavesLocalPostgresACPU(t *testing.T) {
 // it.
 func localTestPostgres(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("ONECARD_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("PostgreSQL skipped: set ONECARD_TEST_POSTGRES to a postgres:// URL (bash .ci/run does)")
-	}
+	base := storetest.PostgresURL(t)
 	if cfg, err := pgconn.ParseConfig(base); err != nil || !isLocalHost(cfg.Host) {
 		t.Skip("ONECARD_TEST_POSTGRES names a server on another machine")
 	}

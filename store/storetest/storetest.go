@@ -87,6 +87,17 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// PostgresURL returns the test PostgreSQL's URL, skipping the test when
+// there is none.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s to a postgres:// URL (bash .ci/run does)", PostgresEnv)
+	}
+	return base
+}
+
 // DSN returns a fresh database for the dialect: a temporary SQLite file, or
 // a new schema on the test PostgreSQL (skipping the test when there is none).
 func DSN(t testing.TB, dialect string) string {
@@ -94,10 +105,7 @@ func DSN(t testing.TB, dialect string) string {
 	if dialect == store.SQLite {
 		return filepath.Join(t.TempDir(), "onecard.db")
 	}
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s to a postgres:// URL (bash .ci/run does)", PostgresEnv)
-	}
+	base := PostgresURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dsn, drop, err := store.IsolatedPostgres(ctx, base, "t")
