@@ -84,14 +84,16 @@ func each(t *testing.T, fn func(t *testing.T, w *world)) {
 // minutes, and one that crossed midnight on the way would find its daily
 // limits begun again halfway through. The sandbox keeps real time, so the
 // clock may run ahead of it but never behind: the sandbox would find every
-// order already expired.
+// order already expired. The clock is in UTC, as a server's usually is,
+// whatever the test machine's zone, so that code reading the day off it
+// without the school's zone fails here too.
 func worldStart(now time.Time) time.Time {
 	loc := onecard.DefaultSettings().Location()
 	l := now.In(loc)
 	if l.Hour() < 23 {
-		return now
+		return now.UTC()
 	}
-	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc)
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc).UTC()
 }
 
 func newWorld(t *testing.T, db *store.DB, clock *storetest.Clock) *world {
