@@ -123,10 +123,7 @@ func TestAutoTopUpEachSchoolDay(t *testing.T) {
 			}
 		}
 		auto(20_00)
-		shanghai, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			t.Fatal(err)
-		}
+		shanghai := onecard.DefaultSettings().Location()
 		now := w.clock.Now().In(shanghai)
 		late := time.Date(now.Year(), now.Month(), now.Day(), 23, 30, 0, 0, shanghai)
 		if late.Before(now) {
